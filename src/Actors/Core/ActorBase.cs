@@ -1,0 +1,62 @@
+using Actors.Cell;
+using Actors.Messages;
+using Actors.Supervision;
+
+namespace Actors.Core;
+
+/// <summary>
+/// Base of every actor. Messages are processed one at a time; <see cref="Context"/>,
+/// <see cref="Self"/> and <see cref="Sender"/> are valid only while the actor runs
+/// (constructor, lifecycle hooks, message handling).
+/// </summary>
+public abstract class ActorBase
+{
+    /// <summary>The context of the actor running on this thread.</summary>
+    protected static IActorContext Context => ActorCell.Current
+        ?? throw new InvalidOperationException("There is no actor context here: Context is only valid inside an actor's constructor, hooks and handlers.");
+
+    protected IActorRef Self => Context.Self;
+
+    protected IActorRef Sender => Context.Sender;
+
+    /// <summary>The initial behaviour.</summary>
+    protected internal abstract bool Receive(object message);
+
+    /// <summary>Called for messages no behaviour handled: a <see cref="Terminated"/> kills the actor (death pact), others are published.</summary>
+    protected internal virtual void Unhandled(object message)
+    {
+        if (message is Terminated terminated)
+        {
+            throw new DeathPactException(terminated.ActorRef);
+        }
+        var context = Context;
+        context.System.EventStream.Publish(new UnhandledMessage(message, context.Sender, context.Self));
+    }
+
+    /// <summary>Runs before the first message, after the constructor.</summary>
+    protected internal virtual void PreStart()
+    {
+    }
+
+    /// <summary>Runs once the actor stopped; no message follows.</summary>
+    protected internal virtual void PostStop()
+    {
+    }
+
+    /// <summary>Runs on the failed instance before it is replaced; by default stops the children and calls <see cref="PostStop"/>.</summary>
+    protected internal virtual void PreRestart(Exception reason, object? message)
+    {
+        foreach (var child in Context.GetChildren())
+        {
+            Context.Unwatch(child);
+            Context.Stop(child);
+        }
+        PostStop();
+    }
+
+    /// <summary>Runs on the fresh instance after a restart; by default calls <see cref="PreStart"/>.</summary>
+    protected internal virtual void PostRestart(Exception reason) => PreStart();
+
+    /// <summary>How this actor handles its children's failures (restart, unless the failure is fatal).</summary>
+    protected internal virtual SupervisorStrategy SupervisorStrategy() => Supervision.SupervisorStrategy.Default;
+}
