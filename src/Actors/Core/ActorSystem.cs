@@ -4,6 +4,7 @@ using Actors.Config;
 using Actors.Dispatch;
 using Actors.Messages;
 using Actors.Scheduling;
+using Actors.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using HoconConfig = Actors.Config.Config;
@@ -40,6 +41,8 @@ public sealed class ActorSystem : IAsyncDisposable
         var rootPath = ActorPath.Root(Address);
         TempRoot = rootPath / "temp";
         DeadLetters = new DeadLetterActorRef(this, rootPath / "deadLetters");
+        Serialization = new SerializerRegistry(new JsonMessageSerializer(path => ResolveActorRef(path) ?? new UnresolvedActorRef(this, path)));
+        Serialization.RegisterAssembly(typeof(ActorSystem).Assembly);
         var guardian = Props.Create<Guardian>();
         _root = new LocalActorRef(this, rootPath, guardian, Dispatchers.Lookup(Props.DefaultDispatcher), new RootSupervisor(this, rootPath / "bubble-walker"));
         _root.Cell.Start();
@@ -80,6 +83,9 @@ public sealed class ActorSystem : IAsyncDisposable
 
     /// <summary>Messages sent here are published as <see cref="DeadLetter"/>.</summary>
     public IActorRef DeadLetters { get; }
+
+    /// <summary>Stable manifests and the serializer for messages that cross hosts or are persisted.</summary>
+    public SerializerRegistry Serialization { get; }
 
     /// <summary>Completes once the system has stopped.</summary>
     public Task WhenTerminated => _terminated.Task;
