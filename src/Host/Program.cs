@@ -1,1 +1,3 @@
-﻿Console.WriteLine("Hello, World!");
+using Host.Cli;
+
+return await HostCommand.RunAsync(args, Console.Out, Console.Error);

@@ -1,1 +1,4 @@
-﻿Console.WriteLine("Hello, World!");
+using BenchmarkDotNet.Running;
+
+// Pick benchmarks with --filter, e.g.: dotnet run -c Release --project tests/Benchmarks -- --filter '*Messaging*'
+BenchmarkSwitcher.FromAssembly(typeof(Benchmarks.MessagingBenchmarks).Assembly).Run(args);

@@ -35,7 +35,7 @@ internal sealed partial class ActorCell
         {
             return;
         }
-        var strategy = Props.SupervisorStrategy ?? _actor?.SupervisorStrategy() ?? SupervisorStrategy.Default;
+        var strategy = Props.SupervisorStrategy ?? _actor?.InvokeSupervisorStrategy() ?? SupervisorStrategy.Default;
         if (!_restartStatistics.TryGetValue(child, out var statistics))
         {
             _restartStatistics[child] = statistics = new RestartStatistics();
@@ -83,11 +83,11 @@ internal sealed partial class ActorCell
         }
         try
         {
-            _actor?.PreRestart(cause, _failedMessage);
+            _actor?.InvokePreRestart(cause, _failedMessage);
         }
         catch (Exception hookFailure)
         {
-            RuntimeLog.HookFailed(System.Log, nameof(ActorBase.PreRestart), SelfRef.Path.ToString(), hookFailure);
+            RuntimeLog.HookFailed(System.Log, "PreRestart", SelfRef.Path.ToString(), hookFailure);
         }
         _timers?.CancelAll();
         _stash?.UnstashAll();
@@ -114,7 +114,7 @@ internal sealed partial class ActorCell
         {
             throw new Messages.ActorInitializationException(SelfRef.Path.ToString(), failure);
         }
-        fresh.PostRestart(cause);
+        fresh.InvokePostRestart(cause);
     }
 
     /// <summary>Stop: children first, then PostStop, then watchers and the parent learn of it.</summary>
@@ -155,11 +155,11 @@ internal sealed partial class ActorCell
         _timers?.CancelAll();
         try
         {
-            _actor?.PostStop();
+            _actor?.InvokePostStop();
         }
         catch (Exception hookFailure)
         {
-            RuntimeLog.HookFailed(System.Log, nameof(ActorBase.PostStop), SelfRef.Path.ToString(), hookFailure);
+            RuntimeLog.HookFailed(System.Log, "PostStop", SelfRef.Path.ToString(), hookFailure);
         }
         finally
         {

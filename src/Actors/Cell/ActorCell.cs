@@ -225,7 +225,7 @@ internal sealed partial class ActorCell : IActorContext, IMailboxOwner
     {
         if (!_behaviours[^1](message))
         {
-            _actor!.Unhandled(message);
+            _actor!.InvokeUnhandled(message);
         }
     }
 
@@ -238,7 +238,7 @@ internal sealed partial class ActorCell : IActorContext, IMailboxOwner
         _state = CellState.Running;
         try
         {
-            NewActor().PreStart();
+            NewActor().InvokePreStart();
         }
         catch (Exception cause)
         {
@@ -261,7 +261,7 @@ internal sealed partial class ActorCell : IActorContext, IMailboxOwner
             withTimers.Timers = _timers ??= new TimerScheduler(SelfRef, System.Scheduler);
         }
         _actor = actor;
-        _behaviours.Add(actor.Receive);
+        _behaviours.Add(actor.InvokeReceive);
         return actor;
     }
 

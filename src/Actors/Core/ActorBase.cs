@@ -20,10 +20,10 @@ public abstract class ActorBase
     protected IActorRef Sender => Context.Sender;
 
     /// <summary>The initial behaviour.</summary>
-    protected internal abstract bool Receive(object message);
+    protected abstract bool Receive(object message);
 
     /// <summary>Called for messages no behaviour handled: a <see cref="Terminated"/> kills the actor (death pact), others are published.</summary>
-    protected internal virtual void Unhandled(object message)
+    protected virtual void Unhandled(object message)
     {
         if (message is Terminated terminated)
         {
@@ -34,17 +34,17 @@ public abstract class ActorBase
     }
 
     /// <summary>Runs before the first message, after the constructor.</summary>
-    protected internal virtual void PreStart()
+    protected virtual void PreStart()
     {
     }
 
     /// <summary>Runs once the actor stopped; no message follows.</summary>
-    protected internal virtual void PostStop()
+    protected virtual void PostStop()
     {
     }
 
     /// <summary>Runs on the failed instance before it is replaced; by default stops the children and calls <see cref="PostStop"/>.</summary>
-    protected internal virtual void PreRestart(Exception reason, object? message)
+    protected virtual void PreRestart(Exception reason, object? message)
     {
         foreach (var child in Context.GetChildren())
         {
@@ -55,8 +55,24 @@ public abstract class ActorBase
     }
 
     /// <summary>Runs on the fresh instance after a restart; by default calls <see cref="PreStart"/>.</summary>
-    protected internal virtual void PostRestart(Exception reason) => PreStart();
+    protected virtual void PostRestart(Exception reason) => PreStart();
 
     /// <summary>How this actor handles its children's failures (restart, unless the failure is fatal).</summary>
-    protected internal virtual SupervisorStrategy SupervisorStrategy() => Supervision.SupervisorStrategy.Default;
+    protected virtual SupervisorStrategy SupervisorStrategy() => Supervision.SupervisorStrategy.Default;
+
+    // The cell calls the hooks through these, so that subclasses override plain protected
+    // members whatever assembly they live in.
+    internal bool InvokeReceive(object message) => Receive(message);
+
+    internal void InvokeUnhandled(object message) => Unhandled(message);
+
+    internal void InvokePreStart() => PreStart();
+
+    internal void InvokePostStop() => PostStop();
+
+    internal void InvokePreRestart(Exception reason, object? message) => PreRestart(reason, message);
+
+    internal void InvokePostRestart(Exception reason) => PostRestart(reason);
+
+    internal SupervisorStrategy InvokeSupervisorStrategy() => SupervisorStrategy();
 }

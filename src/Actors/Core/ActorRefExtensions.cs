@@ -32,10 +32,7 @@ public static class ActorRefExtensions
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(message);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
-        var promise = new PromiseActorRef(
-            SystemOf(target),
-            timeout,
-            () => new AskTimeoutException($"Ask to {target.Path} with {message.GetType().Name} got no reply within {timeout.TotalMilliseconds:0} ms."));
+        var promise = new PromiseActorRef(SystemOf(target), target, message.GetType(), timeout);
         target.Tell(message, promise);
         return promise.Task;
     }
@@ -47,7 +44,7 @@ public static class ActorRefExtensions
     public static async Task<bool> GracefulStop(this IActorRef target, TimeSpan timeout, object? stopMessage = null)
     {
         ArgumentNullException.ThrowIfNull(target);
-        var promise = new PromiseActorRef(SystemOf(target), timeout, () => new AskTimeoutException($"{target.Path} did not stop within {timeout}."));
+        var promise = new PromiseActorRef(SystemOf(target), target, messageType: null, timeout);
         ((ActorRefBase)target).SendSystemMessage(new SystemMessage.Watch(target, promise));
         target.Tell(stopMessage ?? PoisonPill.Instance, Nobody.Instance);
         try

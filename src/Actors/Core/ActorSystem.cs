@@ -134,7 +134,7 @@ public sealed class ActorSystem : IAsyncDisposable
         if (Interlocked.Exchange(ref _terminating, 1) == 0)
         {
             // User actors stop first, so their PostStop can still use the runtime's actors.
-            var userStopped = new PromiseActorRef(this, Timeout.InfiniteTimeSpan, () => new InvalidOperationException("unreachable"));
+            var userStopped = new PromiseActorRef(this, _user, messageType: null, Timeout.InfiniteTimeSpan);
             ((ActorRefBase)_user).SendSystemMessage(new SystemMessage.Watch(_user, userStopped));
             Stop(_user);
             await userStopped.Task.ConfigureAwait(false);

@@ -3,5 +3,5 @@ namespace Actors.Core;
 /// <summary>The root, <c>/user</c> and <c>/system</c> actors: they only supervise their children.</summary>
 internal sealed class Guardian : ActorBase
 {
-    protected internal override bool Receive(object message) => false;
+    protected override bool Receive(object message) => false;
 }

@@ -11,25 +11,30 @@ internal sealed class PromiseActorRef : ActorRefBase
 {
     private readonly TaskCompletionSource<object> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ActorSystem? _system;
+    private readonly IActorRef _target;
+    private readonly Type? _messageType;
+    private readonly TimeSpan _timeout;
     private readonly long _id;
-    private readonly ITimer _timer;
+    private readonly ITimer? _timer;
     private ActorPath? _path;
 
-    public PromiseActorRef(ActorSystem? system, TimeSpan timeout, Func<Exception> onTimeout)
+    /// <summary>A promise that fails with <see cref="AskTimeoutException"/> after <paramref name="timeout"/> (never when infinite).</summary>
+    /// <param name="system">Supplies the clock and the temp path; null outside any system.</param>
+    /// <param name="target">Who was asked, for the timeout message.</param>
+    /// <param name="messageType">What was asked, for the timeout message; null for a graceful stop.</param>
+    /// <param name="timeout">How long to wait for the reply.</param>
+    public PromiseActorRef(ActorSystem? system, IActorRef target, Type? messageType, TimeSpan timeout)
     {
         _system = system;
+        _target = target;
+        _messageType = messageType;
+        _timeout = timeout;
         _id = ActorSystem.NextTempId();
-        var clock = system?.Scheduler.Clock ?? TimeProvider.System;
-        _timer = clock.CreateTimer(
-            static state =>
-            {
-                var (promise, failure) = ((PromiseActorRef, Func<Exception>))state!;
-                promise._completion.TrySetException(failure());
-            },
-            (this, onTimeout),
-            timeout,
-            Timeout.InfiniteTimeSpan);
-        _completion.Task.ContinueWith(static (_, timer) => ((ITimer)timer!).Dispose(), _timer, TaskScheduler.Default);
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            var clock = system?.Scheduler.Clock ?? TimeProvider.System;
+            _timer = clock.CreateTimer(static state => ((PromiseActorRef)state!).TimedOut(), this, timeout, Timeout.InfiniteTimeSpan);
+        }
     }
 
     public Task<object> Task => _completion.Task;
@@ -40,23 +45,30 @@ internal sealed class PromiseActorRef : ActorRefBase
     public override void Tell(object message, IActorRef sender)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (message is Status.Failure failure)
+        var completed = message is Status.Failure failure
+            ? _completion.TrySetException(failure.Cause)
+            : _completion.TrySetResult(message);
+        if (completed)
         {
-            _completion.TrySetException(failure.Cause);
-        }
-        else
-        {
-            _completion.TrySetResult(message);
+            _timer?.Dispose();
         }
     }
 
     internal override void SendSystemMessage(SystemMessage message)
     {
-        if (message is SystemMessage.DeathWatchNotification notification)
+        if (message is SystemMessage.DeathWatchNotification notification && _completion.TrySetResult(new Terminated(notification.Actor, notification.ExistenceConfirmed)))
         {
-            _completion.TrySetResult(new Terminated(notification.Actor, notification.ExistenceConfirmed));
+            _timer?.Dispose();
         }
     }
 
     internal override bool IsTerminated => _completion.Task.IsCompleted;
+
+    private void TimedOut()
+    {
+        var what = _messageType is null
+            ? $"{_target.Path} did not stop within {_timeout.TotalMilliseconds:0} ms."
+            : $"Ask to {_target.Path} with {_messageType.Name} got no reply within {_timeout.TotalMilliseconds:0} ms.";
+        _completion.TrySetException(new AskTimeoutException(what));
+    }
 }

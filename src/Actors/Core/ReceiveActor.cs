@@ -11,7 +11,7 @@ public abstract class ReceiveActor : ActorBase
     private HandlerSet _handlers = new();
     private HandlerSet? _building;
 
-    protected internal sealed override bool Receive(object message) => _handlers.TryHandle(message);
+    protected sealed override bool Receive(object message) => _handlers.TryHandle(message);
 
     /// <summary>Handles every <typeparamref name="T"/>.</summary>
     protected void Receive<T>(Action<T> handler) => Add(new Handler<T>(null, handler));

@@ -1,0 +1,71 @@
+using Actors.Config;
+using Actors.Core;
+using Microsoft.Extensions.Logging;
+using HoconConfig = Actors.Config.Config;
+
+namespace Host.Cli;
+
+/// <summary>
+/// The host process: loads the layered HOCON configuration, starts the actor system and runs
+/// until stopped (Ctrl+C or SIGTERM). The storage daemon's front ends build on this.
+/// </summary>
+public static class HostCommand
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        HostOptions options;
+        HoconConfig config;
+        try
+        {
+            options = HostOptions.Parse(args);
+            if (options.ShowHelp)
+            {
+                await output.WriteLineAsync(HostOptions.Usage);
+                return 0;
+            }
+            config = LoadConfig(options);
+        }
+        catch (Exception e) when (e is ArgumentException or ConfigException)
+        {
+            await error.WriteLineAsync($"actors-host: {e.Message}");
+            return 1;
+        }
+
+        await output.WriteLineAsync(config.Render());
+        if (options.PrintConfigOnly)
+        {
+            return 0;
+        }
+
+        using var loggerFactory = LoggerFactory.Create(builder => builder.AddSimpleConsole(o => o.SingleLine = true));
+        await using var system = ActorSystem.Create(config.GetString("actors.cluster"), new ActorSystemSetup { Config = config, LoggerFactory = loggerFactory });
+        await output.WriteLineAsync($"Host {system.Address} is up. Press Ctrl+C to stop.");
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await output.WriteLineAsync("Stopping.");
+        }
+        return 0;
+    }
+
+    /// <summary>--set over CONFIG_FORCE_ environment variables over --config files (later first) over reference.conf.</summary>
+    public static HoconConfig LoadConfig(HostOptions options)
+    {
+        var config = ConfigFactory.FromAssignments(options.Assignments).WithFallback(ConfigFactory.FromEnvironment());
+        foreach (var file in options.ConfigFiles.Reverse())
+        {
+            config = config.WithFallback(ConfigFactory.ParseFile(file));
+        }
+        return config.WithFallback(ActorSystem.ReferenceConfig.Value).Resolve();
+    }
+}

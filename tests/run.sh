@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The project's test command: installs what the tests need on a fresh machine, builds the
+# solution, runs every test project and ends with one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Debian packages the tests use. Installed only when something is missing.
+packages=()
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "== installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null || { echo "apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+echo "== build"
+if ! dotnet build Actors.sln -c Release -warnaserror -nologo -v quiet; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+results="$root/tests/TestResults"
+rm -rf "$results"
+passed=0 failed=0 skipped=0
+for project in $(find tests -name '*.Tests.csproj' | sort); do
+  name=$(basename "$project" .csproj)
+  echo "== $name"
+  dotnet test "$project" -c Release --no-build --nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+    --results-directory "$results" 2>&1 | grep -E '^\s*(Failed|Skipped) |^\s*(Passed|Failed)!|Error Message|^\s+at .*Tests' || true
+  trx="$results/$name.trx"
+  if [[ ! -f $trx ]]; then
+    echo "$name: no results (the test host crashed?)"
+    failed=$((failed + 1))
+    continue
+  fi
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  p=$(get passed) f=$(get failed) t=$(get total) e=$(get executed)
+  passed=$((passed + p))
+  failed=$((failed + f + ($(get error) + 0)))
+  skipped=$((skipped + t - e))
+done
+
+if ((skipped)); then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+((failed == 0))
