@@ -31,6 +31,30 @@ internal sealed partial class ActorCell
             TaskScheduler.Default);
     }
 
+    /// <summary>
+    /// Runs an async flow whose continuations run in this actor's context, interleaved with its
+    /// other messages (a coroutine in an event loop): unlike <see cref="RunTask"/>, later
+    /// messages do not wait for it. If the flow fails, the actor fails with its exception.
+    /// </summary>
+    internal void RunInterleaved(Func<Task> flow)
+    {
+        var task = RunInActorContext(static state => ((Func<Task>)state!)(), flow);
+        if (task.IsCompletedSuccessfully)
+        {
+            return;
+        }
+        if (task.IsCompleted)
+        {
+            task.GetAwaiter().GetResult();
+        }
+        task.ContinueWith(
+            static (failed, state) => ((ActorCell)state!).PostSystem(new SystemMessage.InterleavedFailed(failed.Exception!)),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
     private void RunContinuation(SystemMessage.Continuation continuation) =>
         RunInActorContext(static state =>
         {

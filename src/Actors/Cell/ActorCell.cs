@@ -49,6 +49,9 @@ internal sealed partial class ActorCell : IActorContext, IMailboxOwner
 
     public IActorRef Self => SelfRef;
 
+    /// <summary>The current actor instance (null while it is being created or after it stopped).</summary>
+    internal ActorBase? Actor => _actor;
+
     public IActorRef Parent => ParentRef;
 
     public IActorRef Sender => _current.Sender ?? Nobody.Instance;
@@ -177,6 +180,8 @@ internal sealed partial class ActorCell : IActorContext, IMailboxOwner
                 case SystemMessage.HandlerCompleted completed:
                     HandlerCompleted(completed.Task);
                     break;
+                case SystemMessage.InterleavedFailed failed:
+                    throw failed.Failure.InnerExceptions.Count == 1 ? failed.Failure.InnerExceptions[0] : failed.Failure;
                 case SystemMessage.Terminate:
                     HandleTerminate();
                     break;

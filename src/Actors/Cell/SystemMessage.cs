@@ -48,6 +48,9 @@ internal abstract record SystemMessage
     /// <summary>A continuation of an actor's async handler, run in the actor's context.</summary>
     internal sealed record Continuation(SendOrPostCallback Callback, object? State) : SystemMessage;
 
+    /// <summary>An interleaved async flow of the actor failed: the actor fails with its exception.</summary>
+    internal sealed record InterleavedFailed(AggregateException Failure) : SystemMessage;
+
     /// <summary>An actor's async handler finished; user messages may flow again.</summary>
     internal sealed record HandlerCompleted(Task Task) : SystemMessage;
 }

@@ -19,6 +19,17 @@ public abstract class ActorBase
 
     protected IActorRef Sender => Context.Sender;
 
+    /// <summary>
+    /// Starts an async flow whose code after each <c>await</c> runs in this actor's context,
+    /// interleaved with later messages (which do not wait for it, unlike <c>ReceiveAsync</c>).
+    /// Use it for many concurrent requests on one actor; if the flow throws, the actor fails.
+    /// </summary>
+    protected static void RunInterleaved(Func<Task> flow)
+    {
+        ArgumentNullException.ThrowIfNull(flow);
+        (ActorCell.Current ?? throw new InvalidOperationException("RunInterleaved is only valid inside an actor.")).RunInterleaved(flow);
+    }
+
     /// <summary>The initial behaviour.</summary>
     protected abstract bool Receive(object message);
 

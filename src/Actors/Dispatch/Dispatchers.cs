@@ -11,6 +11,18 @@ public sealed class Dispatchers(Config.Config section)
     /// <summary>The dispatcher with id <paramref name="id"/>; throws naming the id when it is not configured.</summary>
     public Dispatcher Lookup(string id) => _dispatchers.GetOrAdd(id, Create);
 
+    /// <summary>Adds a dispatcher made at run time (an IoThread's event loop); its id must be new.</summary>
+    internal void Register(Dispatcher dispatcher)
+    {
+        if (!_dispatchers.TryAdd(dispatcher.Id, dispatcher))
+        {
+            throw new ArgumentException($"Dispatcher '{dispatcher.Id}' already exists.", nameof(dispatcher));
+        }
+    }
+
+    /// <summary>Forgets a run-time dispatcher whose event loop stopped.</summary>
+    internal void Unregister(Dispatcher dispatcher) => _dispatchers.TryRemove(new KeyValuePair<string, Dispatcher>(dispatcher.Id, dispatcher));
+
     internal void Shutdown()
     {
         foreach (var dispatcher in _dispatchers.Values)

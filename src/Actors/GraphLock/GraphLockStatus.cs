@@ -1,0 +1,18 @@
+using System.Collections.Immutable;
+using Actors.Serialization;
+
+namespace Actors.GraphLock;
+
+/// <summary>What an operator sees of the graph lock (QMP <c>x-query-graph-lock</c>).</summary>
+[Manifest("graph-lock.status.v1")]
+public sealed record GraphLockStatus(
+    ImmutableArray<ContextStatus> Contexts,
+    int Orphaned,
+    bool WriterActive,
+    bool InWriteSection,
+    long Epoch,
+    int QueuedWriters,
+    long WritesDone,
+    long DeferredActionsRun,
+    long DeferredActionsFailed,
+    LatencySummary WriteWait);

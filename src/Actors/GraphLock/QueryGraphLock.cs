@@ -1,0 +1,10 @@
+using Actors.Serialization;
+
+namespace Actors.GraphLock;
+
+/// <summary>Asks the Coordinator for its <see cref="GraphLockStatus"/>.</summary>
+[Manifest("graph-lock.query.v1")]
+public sealed record QueryGraphLock
+{
+    public static readonly QueryGraphLock Instance = new();
+}

@@ -1,0 +1,8 @@
+using Actors.Core;
+using Actors.Serialization;
+
+namespace Actors.GraphLock;
+
+/// <summary>A context (IoThread or host aggregator) joins the graph lock; answered with <see cref="ContextRegistered"/>.</summary>
+[Manifest("graph-lock.register-context.v1")]
+public sealed record RegisterContext(string Context, IActorRef Ref);
