@@ -1,3 +1,6 @@
+using Host.Bench;
 using Host.Cli;
 
-return await HostCommand.RunAsync(args, Console.Out, Console.Error);
+return args is ["bench", .. var rest]
+    ? await BenchCommand.RunAsync(rest, Console.Out, Console.Error)
+    : await HostCommand.RunAsync(args, Console.Out, Console.Error);

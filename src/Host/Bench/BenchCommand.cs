@@ -1,0 +1,127 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using Actors.Core;
+using Actors.GraphLock;
+using Actors.IoThreads;
+using Nodes.Drivers;
+
+namespace Host.Bench;
+
+/// <summary>
+/// <c>bench</c>: qemu-img bench through this engine's I/O path. Every request enters the graph
+/// on an IoThread the way a front end's request does: it takes the IoThread's read lock, calls
+/// the node (which forwards to its children), and releases the lock when it completes, with
+/// DEPTH requests in flight.
+/// </summary>
+public static class BenchCommand
+{
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        BenchOptions options;
+        try
+        {
+            options = BenchOptions.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            await error.WriteLineAsync($"bench: {e.Message}");
+            return 1;
+        }
+
+        await using var system = ActorSystem.Create("bench");
+        var lockOptions = GraphLockOptions.FromConfig(system.Config);
+        var coordinator = system.ActorOf(Coordinator.Props(lockOptions), "coordinator");
+        var loop = new EventLoop("bench", system.Scheduler.Clock);
+        IoThread.Start(system, "bench", coordinator, lockOptions, loop);
+        try
+        {
+            var node = await OnLoop(loop, () => OpenNodeAsync(options, loop.Clock).AsTask());
+            var step = options.Step ?? options.Size;
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"Sending {options.Count} {(options.Write ? "write" : "read")} requests, {options.Size} bytes each, {options.Depth} in parallel (starting at offset {options.Offset}, step size {step})"));
+            var elapsed = await OnLoop(loop, () => RunAsync(node, options, step));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Run completed in {elapsed.TotalSeconds:0.000} seconds."));
+            await OnLoop(loop, async () =>
+            {
+                await node.CloseAsync();
+                return true;
+            });
+            return 0;
+        }
+        catch (Exception e) when (e is ArgumentException or BlockIOException or Nodes.Graph.GraphException)
+        {
+            await error.WriteLineAsync($"bench: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static async ValueTask<BlockNode> OpenNodeAsync(BenchOptions options, TimeProvider clock)
+    {
+        var registry = DriverRegistry.CreateDefault();
+        if (options.ImageOptions is { } imageOptions)
+        {
+            var driver = imageOptions.GetValueOrDefault("driver") ?? throw new ArgumentException("--image-opts: 'driver' is required");
+            var settings = new NodeSettings("bench0", imageOptions.Remove("driver"), clock);
+            return await registry.OpenAsync(driver, settings, ImmutableDictionary<string, BlockNode>.Empty);
+        }
+        throw new ArgumentException($"image '{options.Filename}': only --image-opts driver=null-co is available until the file driver lands");
+    }
+
+    /// <summary>DEPTH workers share the request sequence; each request: read lock, node call, unlock.</summary>
+    private static async Task<TimeSpan> RunAsync(BlockNode node, BenchOptions options, long step)
+    {
+        var io = IoThread.Current ?? throw new InvalidOperationException("bench must run on an IoThread");
+        var next = 0;
+        var clock = Stopwatch.StartNew();
+        var workers = new Task[options.Depth];
+        for (var w = 0; w < workers.Length; w++)
+        {
+            workers[w] = Worker(new byte[options.Size]);
+        }
+        await Task.WhenAll(workers);
+        return clock.Elapsed;
+
+        async Task Worker(byte[] buffer)
+        {
+            while (next < options.Count)
+            {
+                var offset = (options.Offset + (next++ * step)) % Math.Max(1, node.Length - buffer.Length + 1);
+                await io.ReadLockAsync();
+                try
+                {
+                    if (options.Write)
+                    {
+                        await node.WriteAsync(offset, buffer, fua: false);
+                    }
+                    else
+                    {
+                        await node.ReadAsync(offset, buffer);
+                    }
+                }
+                finally
+                {
+                    io.ReadUnlock();
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the loop's thread and waits for its result.</summary>
+    private static Task<T> OnLoop<T>(EventLoop loop, Func<Task<T>> work)
+    {
+        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        loop.Post(() => work().ContinueWith(t =>
+        {
+            if (t.IsFaulted)
+            {
+                result.SetException(t.Exception!.InnerExceptions);
+            }
+            else
+            {
+                result.SetResult(t.Result);
+            }
+        }, TaskScheduler.Default));
+        return result.Task;
+    }
+}

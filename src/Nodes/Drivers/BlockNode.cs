@@ -1,0 +1,73 @@
+namespace Nodes.Drivers;
+
+/// <summary>
+/// A block node: a format, a filter or a protocol driver. It runs on its IoThread: requests
+/// call these methods on that thread (the read lock is already held by the request), and a
+/// node forwards to its children with plain async calls. Derive from <see cref="FilterNode"/>
+/// for a filter; register the driver in a <see cref="DriverRegistry"/>.
+/// </summary>
+/// <remarks>
+/// Completions are <see cref="ValueTask"/>s so that a node that answers at once (null-co, a
+/// cache hit) costs no allocation. Errors are thrown as <see cref="BlockIOException"/> carrying
+/// an errno the front ends translate (NBD error code, QMP error).
+/// </remarks>
+public abstract class BlockNode(NodeSettings settings)
+{
+    private readonly Dictionary<string, BlockNode> _children = new(StringComparer.Ordinal);
+
+    public string Name => Settings.Name;
+
+    public NodeSettings Settings { get; } = settings;
+
+    /// <summary>The node's size in bytes.</summary>
+    public abstract long Length { get; }
+
+    /// <summary>Children by role, as the graph attached them.</summary>
+    public IReadOnlyDictionary<string, BlockNode> Children => _children;
+
+    /// <summary>The <c>file</c> child; throws naming the node when it has none.</summary>
+    protected BlockNode File => Child(Graph.ChildRole.File);
+
+    public abstract ValueTask ReadAsync(long offset, Memory<byte> buffer);
+
+    /// <summary>Writes <paramref name="data"/>; with <paramref name="fua"/> it is on stable storage when this completes.</summary>
+    public abstract ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, bool fua);
+
+    public abstract ValueTask FlushAsync();
+
+    /// <summary>Tells the storage the range is unused; reads of it may return anything until written.</summary>
+    public abstract ValueTask DiscardAsync(long offset, long length);
+
+    /// <summary>Makes the range read as zeroes; <paramref name="mayUnmap"/> allows freeing it.</summary>
+    public abstract ValueTask WriteZeroesAsync(long offset, long length, bool mayUnmap);
+
+    /// <summary>Runs once the node's children are attached, before its first request.</summary>
+    public virtual ValueTask OpenAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Runs once the node is drained and leaves the graph; releases what it holds (an image file, timers).</summary>
+    public virtual ValueTask CloseAsync() => ValueTask.CompletedTask;
+
+    protected BlockNode Child(string role) =>
+        _children.TryGetValue(role, out var child) ? child : throw new InvalidOperationException($"Node '{Name}' has no '{role}' child.");
+
+    /// <summary>Checks a request against the node's size; throws EINVAL naming the node when it is outside.</summary>
+    protected void CheckRange(long offset, long length)
+    {
+        if (offset < 0 || length < 0 || offset > Length - length)
+        {
+            throw new BlockIOException(Errno.EINVAL, $"Node '{Name}': request at {offset}+{length} is outside its {Length} bytes");
+        }
+    }
+
+    internal void SetChild(string role, BlockNode? child)
+    {
+        if (child is null)
+        {
+            _children.Remove(role);
+        }
+        else
+        {
+            _children[role] = child;
+        }
+    }
+}
