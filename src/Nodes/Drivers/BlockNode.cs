@@ -44,6 +44,41 @@ public abstract class BlockNode(NodeSettings settings)
     /// <summary>Runs once the node's children are attached, before its first request.</summary>
     public virtual ValueTask OpenAsync() => ValueTask.CompletedTask;
 
+    /// <summary>
+    /// The IoThread loop the node runs on (QEMU's <c>bdrv_get_aio_context</c>); set when the node is
+    /// placed on a loop and changed when it moves. Timers a node needs are made on it.
+    /// </summary>
+    public Actors.IoThreads.EventLoop? Loop { get; private set; }
+
+    /// <summary>Called on the new loop's thread when the node is placed on, or moved to, <paramref name="loop"/>; the node is quiesced.</summary>
+    protected virtual void AttachedToLoop(Actors.IoThreads.EventLoop loop)
+    {
+    }
+
+    /// <summary>Called on the old loop's thread before the node leaves it; cancel timers made on it.</summary>
+    protected virtual void DetachingFromLoop(Actors.IoThreads.EventLoop loop)
+    {
+    }
+
+    /// <summary>Places the node on <paramref name="loop"/> (call on that loop's thread).</summary>
+    public void AttachToLoop(Actors.IoThreads.EventLoop loop)
+    {
+        loop.AssertOnLoop();
+        Loop = loop;
+        AttachedToLoop(loop);
+    }
+
+    /// <summary>Takes the node off its loop (call on that loop's thread, with the node quiesced).</summary>
+    public void DetachFromLoop()
+    {
+        if (Loop is { } loop)
+        {
+            loop.AssertOnLoop();
+            DetachingFromLoop(loop);
+            Loop = null;
+        }
+    }
+
     /// <summary>Runs once the node is drained and leaves the graph; releases what it holds (an image file, timers).</summary>
     public virtual ValueTask CloseAsync() => ValueTask.CompletedTask;
 

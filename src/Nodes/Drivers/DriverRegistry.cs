@@ -21,6 +21,8 @@ public sealed class DriverRegistry
         var registry = new DriverRegistry();
         registry.Register(DriverInfo.Protocol("null-co"), s => new NullCoNode(s));
         registry.Register(DriverInfo.Format("raw"), s => new RawNode(s));
+        registry.Register(DriverInfo.Filter("throttle"), s => new ThrottleNode(s));
+        registry.Register(DriverInfo.Filter("blkdebug"), s => new BlkDebugNode(s));
         return registry;
     }
 
@@ -76,6 +78,10 @@ public sealed class DriverRegistry
         foreach (var (role, child) in children)
         {
             node.SetChild(role, child);
+        }
+        if (Actors.IoThreads.EventLoop.Current is { } loop)
+        {
+            node.AttachToLoop(loop);
         }
         await node.OpenAsync();
         return node;
