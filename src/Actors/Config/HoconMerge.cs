@@ -17,9 +17,14 @@ internal static class HoconMerge
 
         // A known non-object wins outright, and so does an object over a known non-object; the
         // earlier value can no longer be seen, not even by a self-reference.
-        if (!later.IsDeferred && !earlier.IsDeferred)
+        if (later is HoconObject { IgnoresFallbacks: true })
         {
             return later;
+        }
+
+        if (!later.IsDeferred && !earlier.IsDeferred)
+        {
+            return later is HoconObject obj ? obj.WithIgnoresFallbacks() : later;
         }
 
         if (!later.IsDeferred && later is not HoconObject)
@@ -33,14 +38,14 @@ internal static class HoconMerge
     /// <summary>Merges <paramref name="later"/> into <paramref name="earlier"/>; keys keep their first position.</summary>
     public static HoconObject MergeObjects(HoconObject earlier, HoconObject later)
     {
+        if (later.IgnoresFallbacks || earlier.Count == 0)
+        {
+            return later;
+        }
+
         if (later.Count == 0)
         {
             return earlier;
-        }
-
-        if (earlier.Count == 0)
-        {
-            return later;
         }
 
         var fields = new OrderedDictionary<string, HoconValue>(earlier.Fields);
@@ -49,7 +54,7 @@ internal static class HoconMerge
             fields[key] = fields.TryGetValue(key, out var existing) ? Combine(existing, value) : value;
         }
 
-        return new HoconObject(fields, earlier.Position);
+        return new HoconObject(fields, earlier.Position, earlier.IgnoresFallbacks);
     }
 
     /// <summary>

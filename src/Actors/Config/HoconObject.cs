@@ -6,12 +6,21 @@ internal sealed class HoconObject : HoconValue
     private readonly OrderedDictionary<string, HoconValue> _fields;
 
     /// <summary>Takes ownership of <paramref name="fields"/>: the caller must not change it afterwards.</summary>
-    public HoconObject(OrderedDictionary<string, HoconValue> fields, SourcePosition position)
+    public HoconObject(OrderedDictionary<string, HoconValue> fields, SourcePosition position, bool ignoresFallbacks = false)
         : base(position)
     {
         _fields = fields;
+        IgnoresFallbacks = ignoresFallbacks;
         IsResolved = fields.Values.All(v => v.IsResolved);
     }
+
+    /// <summary>
+    /// True when the object replaced a non-object (<c>a = 42</c>, then <c>a { x = 1 }</c>). Merging
+    /// goes two values at a time, so the object must remember that nothing below it may merge in any
+    /// more, however the layers are grouped: <c>x.WithFallback(y).WithFallback(z)</c> must equal
+    /// <c>x.WithFallback(y.WithFallback(z))</c>.
+    /// </summary>
+    public bool IgnoresFallbacks { get; }
 
     public int Count => _fields.Count;
 
@@ -25,6 +34,8 @@ internal sealed class HoconObject : HoconValue
 
     public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out HoconValue value) =>
         _fields.TryGetValue(key, out value);
+
+    public HoconObject WithIgnoresFallbacks() => IgnoresFallbacks ? this : new(_fields, Position, ignoresFallbacks: true);
 
     public override string Describe() => "object";
 }

@@ -105,7 +105,7 @@ internal sealed class SubstitutionResolver
             }
         }
 
-        return new HoconObject(fields, obj.Position);
+        return new HoconObject(fields, obj.Position, obj.IgnoresFallbacks);
     }
 
     private HoconArray FullArray(HoconArray array)
@@ -246,6 +246,11 @@ internal sealed class SubstitutionResolver
                     continue;
                 case HoconObject obj:
                     above = above is null ? obj : HoconMerge.MergeObjects(obj, above);
+                    if (above.IgnoresFallbacks)
+                    {
+                        return above;
+                    }
+
                     continue;
                 default:
                     return above ?? layer;
