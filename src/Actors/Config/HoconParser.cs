@@ -192,7 +192,7 @@ internal sealed class HoconParser
         token.Position,
         token.Kind is Kind.Colon or Kind.Equals or Kind.PlusEquals
             ? $"unexpected {token.Describe()} after a value; quote the string if {token.Describe()} is part of it"
-            : $"expected ',' or a newline before {token.Describe()}");
+            : $"unexpected {token.Describe()}");
 
     private void ParseFieldOrInclude(OrderedDictionary<string, HoconValue> fields, HoconPath? path)
     {

@@ -70,6 +70,7 @@ internal sealed class HoconPath
         var segments = ImmutableArray.CreateBuilder<string>();
         var current = new StringBuilder();
         var quoted = false;
+        var lastDot = tokens[first].Position;
         for (var i = first; i <= last; i++)
         {
             var token = tokens[i];
@@ -80,20 +81,22 @@ internal sealed class HoconPath
                 continue;
             }
 
-            foreach (var c in token.Text)
+            // Unquoted tokens never span lines, so a character's column is the token's plus its index.
+            for (var k = 0; k < token.Text.Length; k++)
             {
-                if (c == '.')
+                if (token.Text[k] == '.')
                 {
-                    Finish(token.Position);
+                    lastDot = token.Position with { Column = token.Position.Column + k };
+                    Finish(lastDot);
                 }
                 else
                 {
-                    current.Append(c);
+                    current.Append(token.Text[k]);
                 }
             }
         }
 
-        Finish(tokens[last].Position);
+        Finish(lastDot);
         return new HoconPath(segments.ToImmutable());
 
         void Finish(SourcePosition at)
