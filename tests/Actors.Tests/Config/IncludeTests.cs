@@ -207,4 +207,13 @@ public sealed class IncludeTests : IDisposable
 
         Assert.StartsWith($"{path}:1:6: expected '}}'", error.Message);
     }
+
+    [Fact]
+    public void Plus_equals_in_an_included_file_appends_at_the_path_it_is_included_at()
+    {
+        Write("inc.conf", "list += 2");
+        var main = Write("main.conf", "a { list = [1]\ninclude \"inc.conf\" }");
+
+        Assert.Equal(["1", "2"], ConfigFactory.ParseFile(main).GetStringList("a.list"));
+    }
 }

@@ -360,4 +360,49 @@ public sealed class SubstitutionTests
 
         Assert.Equal(resolved.GetInt("a"), resolved.GetInt("b"));
     }
+
+    [Fact]
+    public void An_inherited_object_may_refer_to_its_own_fields()
+    {
+        var config = Parse("base { a = 1 }\nbar = ${base} { foo = 42, baz = ${bar.foo} }");
+
+        Assert.Equal(42, config.GetInt("bar.baz"));
+        Assert.Equal(1, config.GetInt("bar.a"));
+    }
+
+    [Fact]
+    public void A_self_reference_to_an_object_keeps_it()
+    {
+        Assert.Equal(1, Parse("a { b = 1 }\na = ${a}").GetInt("a.b"));
+    }
+
+    [Fact]
+    public void Substituted_objects_separated_by_unquoted_whitespace_merge()
+    {
+        var config = Parse("x { p = 1 }\ny { q = 2 }\nz = ${x} ${y}");
+
+        Assert.Equal(["p", "q"], config.GetConfig("z").Keys);
+    }
+
+    [Fact]
+    public void Substituted_objects_separated_by_quoted_whitespace_are_an_error()
+    {
+        var config = Parse("x { p = 1 }\ny { q = 2 }\nz = ${x}\" \"${y}");
+
+        var error = Assert.Throws<ConfigException>(() => config.Resolve());
+
+        Assert.Equal((3, 5), (error.Line, error.Column));
+    }
+
+    [Fact]
+    public void A_very_long_substitution_chain_resolves_or_fails_with_a_config_error_instead_of_crashing()
+    {
+        const int length = 100_000;
+        var text = string.Join("\n", Enumerable.Range(0, length).Select(i => $"a{i} = ${{a{i + 1}}}")) + $"\na{length} = 1";
+        var config = Parse(text);
+
+        var error = Record.Exception(() => Assert.Equal(1, config.GetInt("a0")));
+
+        Assert.True(error is null || (error is ConfigException && error.Message.Contains("nested too deeply")), error?.Message);
+    }
 }

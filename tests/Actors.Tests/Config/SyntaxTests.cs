@@ -270,4 +270,27 @@ public sealed class SyntaxTests
         Assert.Equal(1000, config.GetLong("limits.exp"));
         Assert.False(config.HasPath("nothing"));
     }
+
+    [Fact]
+    public void Windows_line_endings_separate_fields_and_are_not_part_of_values()
+    {
+        var config = Parse("a = 1\r\nb = x y\r\nc = [1,\r\n2]\r\n");
+
+        Assert.Equal("x y", config.GetString("b"));
+        Assert.Equal(["1", "2"], config.GetStringList("c"));
+    }
+
+    [Fact]
+    public void A_value_may_start_on_the_line_after_its_separator()
+    {
+        Assert.Equal(1, Parse("a =\n  1").GetInt("a"));
+    }
+
+    [Fact]
+    public void Nesting_too_deep_for_the_stack_is_a_config_error_not_a_crash()
+    {
+        var error = ParseError("a = " + new string('[', 200_000) + new string(']', 200_000));
+
+        Assert.Contains("nested too deeply", error.Message);
+    }
 }
