@@ -54,9 +54,14 @@ public abstract class TestKit : TestKitBase, IDisposable
         }
     }
 
+    /// <summary>What tests run with unless they say otherwise: the lock discipline is checked.</summary>
+    private const string TestDefaults = "actors.graph-lock.debug-assertions = on";
+
     private static ActorSystemSetup Setup(string? config, ITestOutputHelper? output, VirtualClock? clock) => new()
     {
-        Config = ConfigFactory.FromEnvironment().WithFallback(config is null ? Config.Config.Empty : ConfigFactory.ParseString(config, "test config")),
+        Config = ConfigFactory.FromEnvironment()
+            .WithFallback(config is null ? Config.Config.Empty : ConfigFactory.ParseString(config, "test config"))
+            .WithFallback(ConfigFactory.ParseString(TestDefaults, "TestKit defaults")),
         LoggerFactory = output is null ? null : LoggerFactory.Create(builder => builder.AddProvider(new TestOutputLoggerProvider(output)).SetMinimumLevel(LogLevel.Debug)),
         Clock = clock,
     };
