@@ -75,6 +75,9 @@ public sealed class Coordinator : ActorBase
                     ContextGone(id);
                 }
                 return true;
+            case RequestRead read:
+                AnswerRead(read);
+                return true;
             case QueryGraphLock:
                 Sender.Tell(Status(), Self);
                 return true;
@@ -274,6 +277,21 @@ public sealed class Coordinator : ActorBase
             _writeEndedWaiter = null;
             waiter.TrySetResult();
         }
+    }
+
+    /// <summary>A failing read is the reader's problem: it gets the exception, the Coordinator keeps its state.</summary>
+    private void AnswerRead(RequestRead read)
+    {
+        object answer;
+        try
+        {
+            answer = read.Read();
+        }
+        catch (Exception e)
+        {
+            answer = new Status.Failure(e);
+        }
+        Sender.Tell(answer, Self);
     }
 
     private GraphLockStatus Status() => new(

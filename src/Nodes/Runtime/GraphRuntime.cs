@@ -1,0 +1,238 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Actors.IoThreads;
+using Nodes.Drivers;
+using Nodes.Graph;
+using Nodes.Lifecycle;
+
+namespace Nodes.Runtime;
+
+/// <summary>
+/// The live nodes of one host: each an instance of its driver on the loop of its IoThread.
+/// Graph events (applied inside the Coordinator's write section, when no request is in flight)
+/// open, wire, move and close them; requests enter through <see cref="RunRequestAsync{T}"/>.
+/// A node instance is touched only on its loop's thread.
+/// </summary>
+public sealed class GraphRuntime(string host, DriverRegistry drivers)
+{
+    private readonly ConcurrentDictionary<string, IoThread> _ioThreads = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LiveNode> _nodes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _exports = new(StringComparer.Ordinal);
+
+    public string Host { get; } = host;
+
+    public DriverRegistry Drivers { get; } = drivers;
+
+    /// <summary>Makes an IoThread of this host available to nodes (its name is the graph-lock context name).</summary>
+    public void AddIoThread(IoThread ioThread) => _ioThreads[ioThread.Name] = ioThread;
+
+    /// <summary>The live node called <paramref name="name"/>, if it is open on this host.</summary>
+    public BlockNode? Find(string name) => _nodes.TryGetValue(name, out var live) ? live.Node : null;
+
+    /// <summary>The node an export serves right now (it changes when a filter is inserted above it).</summary>
+    public string? NodeOfExport(string exportId) => _exports.GetValueOrDefault(exportId);
+
+    /// <summary>
+    /// Runs one request against <paramref name="nodeName"/> as a front end does: on the node's
+    /// IoThread, under its read lock, taken once at the top and released when the request
+    /// completes. If the node moved while the request waited for the lock, the request follows it.
+    /// </summary>
+    public async Task<T> RunRequestAsync<T>(string nodeName, Func<BlockNode, ValueTask<T>> request)
+    {
+        while (true)
+        {
+            var live = Live(nodeName);
+            var attempt = await OnLoop(live.IoThread.Loop, async () =>
+            {
+                var io = live.IoThread;
+                await io.ReadLockAsync();
+                try
+                {
+                    var current = Live(nodeName);
+                    if (current.IoThread != io)
+                    {
+                        return (Done: false, Result: default(T)!);
+                    }
+                    return (Done: true, Result: await request(current.Node));
+                }
+                finally
+                {
+                    io.ReadUnlock();
+                }
+            });
+            if (attempt.Done)
+            {
+                return attempt.Result;
+            }
+        }
+    }
+
+    /// <summary>Applies graph events to the live nodes of this host (in a write section: nothing is in flight).</summary>
+    public async Task ApplyAsync(IReadOnlyList<IGraphEvent> events)
+    {
+        for (var i = 0; i < events.Count; i++)
+        {
+            switch (events[i])
+            {
+                case NodeAdded added when added.Host == Host:
+                    // The children listed right after it are attached before the node opens.
+                    var children = new Dictionary<string, string>(StringComparer.Ordinal);
+                    while (i + 1 < events.Count && events[i + 1] is ChildAttached attached && attached.Parent == added.Node)
+                    {
+                        children[attached.Role] = attached.Child;
+                        i++;
+                    }
+                    await OpenAsync(added.Node, added.Driver, added.Options, added.IoThread, children);
+                    break;
+                case ChildAttached attached:
+                    await Wire(attached.Parent, attached.Role, attached.Child);
+                    break;
+                case ChildReplaced replaced:
+                    await Wire(replaced.Parent, replaced.Role, replaced.NewChild);
+                    break;
+                case ChildDetached detached:
+                    await Wire(detached.Parent, detached.Role, child: null);
+                    break;
+                case NodesMoved moved:
+                    await MoveAsync(moved.Nodes, moved.IoThread);
+                    break;
+                case ExportAdded exportAdded:
+                    _exports[exportAdded.Id] = exportAdded.Node;
+                    break;
+                case ExportRetargeted retargeted:
+                    _exports[retargeted.Id] = retargeted.NewNode;
+                    break;
+                case ExportRemoved removed:
+                    _exports.TryRemove(removed.Id, out _);
+                    break;
+                case NodeClosed closed:
+                    await CloseNodeAsync(closed.Node);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens the nodes of <paramref name="graph"/> that live on this host, children first (after
+    /// recovery). Nodes waiting to be closed are not opened: their close only has to be recorded.
+    /// </summary>
+    public async Task OpenAllAsync(BlockGraph graph)
+    {
+        var opened = new HashSet<string>(StringComparer.Ordinal);
+        async Task Open(GraphNode node)
+        {
+            if (node.Host != Host || node.PendingUnref || !opened.Add(node.Name))
+            {
+                return;
+            }
+            foreach (var child in node.Children.Values)
+            {
+                await Open(graph.Get(child));
+            }
+            await OpenAsync(node.Name, node.Driver, node.Options, node.IoThread, node.Children.ToDictionary(c => c.Key, c => c.Value));
+        }
+        foreach (var node in graph.Nodes.ToList())
+        {
+            await Open(node);
+        }
+        foreach (var export in graph.Exports)
+        {
+            _exports[export.Id] = export.Node;
+        }
+    }
+
+    /// <summary>Closes a node whose last reference is gone (its image is released); no request can reach it any more.</summary>
+    public async Task CloseNodeAsync(string name)
+    {
+        if (!_nodes.TryRemove(name, out var live))
+        {
+            return;
+        }
+        await OnLoop(live.IoThread.Loop, async () =>
+        {
+            await live.Node.CloseAsync();
+            live.Node.DetachFromLoop();
+            return true;
+        });
+    }
+
+    private async Task OpenAsync(string name, string driver, ImmutableSortedDictionary<string, string> options, string ioThreadName, IReadOnlyDictionary<string, string> children)
+    {
+        var io = IoThreadNamed(ioThreadName);
+        var childNodes = children.ToDictionary(c => c.Key, c => Live(c.Value).Node);
+        var node = await OnLoop(io.Loop, () => Drivers.OpenAsync(driver, new NodeSettings(name, options, io.Loop.Clock), childNodes).AsTask());
+        _nodes[name] = new LiveNode(node, io);
+    }
+
+    private Task Wire(string parent, string role, string? child)
+    {
+        if (!_nodes.TryGetValue(parent, out var live))
+        {
+            // The parent is not on this host, or is already closed.
+            return Task.CompletedTask;
+        }
+        var childNode = child is null ? null : Live(child).Node;
+        return OnLoop(live.IoThread.Loop, () =>
+        {
+            live.Node.SetChild(role, childNode);
+            return Task.FromResult(true);
+        });
+    }
+
+    private async Task MoveAsync(ImmutableArray<string> names, string target)
+    {
+        var to = IoThreadNamed(target);
+        foreach (var name in names)
+        {
+            if (!_nodes.TryGetValue(name, out var live))
+            {
+                continue;
+            }
+            await OnLoop(live.IoThread.Loop, () =>
+            {
+                live.Node.DetachFromLoop();
+                return Task.FromResult(true);
+            });
+            await OnLoop(to.Loop, () =>
+            {
+                live.Node.AttachToLoop(to.Loop);
+                return Task.FromResult(true);
+            });
+            _nodes[name] = live with { IoThread = to };
+        }
+    }
+
+    private LiveNode Live(string name) =>
+        _nodes.TryGetValue(name, out var live) ? live : throw new GraphException($"Node '{name}' is not open on host '{Host}'");
+
+    private IoThread IoThreadNamed(string name) =>
+        _ioThreads.TryGetValue(name, out var io) ? io : throw new GraphException($"IoThread '{name}' does not exist on host '{Host}'");
+
+    /// <summary>Runs <paramref name="work"/> on <paramref name="loop"/>'s thread (inline when already there).</summary>
+    private static Task<T> OnLoop<T>(EventLoop loop, Func<Task<T>> work)
+    {
+        if (loop.IsCurrent)
+        {
+            return work();
+        }
+        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        loop.Post(() => work().ContinueWith(
+            static (task, state) =>
+            {
+                var completion = (TaskCompletionSource<T>)state!;
+                if (task.IsFaulted)
+                {
+                    completion.SetException(task.Exception!.InnerExceptions);
+                }
+                else
+                {
+                    completion.SetResult(task.Result);
+                }
+            },
+            result,
+            TaskScheduler.Default));
+        return result.Task;
+    }
+
+    private sealed record LiveNode(BlockNode Node, IoThread IoThread);
+}
