@@ -25,6 +25,14 @@ public sealed class BlockGraph(Func<string, DriverInfo?> drivers)
 
     public GraphNode? Find(string name) => _nodes.GetValueOrDefault(name);
 
+    /// <summary>Forgets everything, before a replay of the journal.</summary>
+    public void Clear()
+    {
+        _nodes.Clear();
+        _exports.Clear();
+        _pendingUnref.Clear();
+    }
+
     /// <summary>The node called <paramref name="name"/>; refuses with QEMU's message when there is none.</summary>
     public GraphNode Get(string name) => Find(name) ?? throw new GraphException($"Cannot find node name '{name}'");
 

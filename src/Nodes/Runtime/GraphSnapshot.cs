@@ -1,0 +1,18 @@
+using System.Collections.Immutable;
+using Actors.Serialization;
+using Nodes.Graph;
+
+namespace Nodes.Runtime;
+
+/// <summary>The block graph as it stood at one moment, read on the Coordinator.</summary>
+[Manifest("graph.snapshot.v1")]
+public sealed record GraphSnapshot(ImmutableArray<NodeSnapshot> Nodes, ImmutableArray<BlockExport> Exports, ImmutableArray<string> PendingUnrefs)
+{
+    public static GraphSnapshot Of(BlockGraph graph) => new(
+        [.. graph.Nodes.OrderBy(n => n.Name, StringComparer.Ordinal).Select(n => new NodeSnapshot(
+            n.Name, n.Driver, n.Host, n.IoThread, n.RefCount, n.PendingUnref, n.Children.ToImmutableSortedDictionary(StringComparer.Ordinal)))],
+        [.. graph.Exports],
+        [.. graph.PendingUnrefs]);
+
+    public NodeSnapshot? Find(string name) => Nodes.FirstOrDefault(n => n.Name == name);
+}

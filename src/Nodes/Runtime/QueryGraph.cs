@@ -1,0 +1,10 @@
+using Actors.Serialization;
+
+namespace Nodes.Runtime;
+
+/// <summary>Asks the <see cref="GraphService"/> for a <see cref="GraphSnapshot"/> (QMP query-named-block-nodes).</summary>
+[Manifest("graph.query.v1")]
+public sealed record QueryGraph
+{
+    public static readonly QueryGraph Instance = new();
+}
