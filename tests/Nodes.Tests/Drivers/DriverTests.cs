@@ -1,4 +1,5 @@
 using Nodes.Drivers;
+using Nodes.Tests.Samples;
 
 namespace Nodes.Tests.Drivers;
 

@@ -1,10 +1,15 @@
 using Nodes.Drivers;
 
-namespace Nodes.Tests.Drivers;
+namespace Nodes.Tests.Samples;
 
-/// <summary>A protocol node over a byte array: the sample of a custom driver, and a file stand-in for tests.</summary>
-internal sealed class MemoryNode(NodeSettings settings, int size) : BlockNode(settings)
+/// <summary>A protocol node over a byte array (option <c>size</c>): a custom driver, and a file stand-in for tests.</summary>
+public sealed class MemoryNode(NodeSettings settings, int size) : BlockNode(settings)
 {
+    public MemoryNode(NodeSettings settings)
+        : this(settings, checked((int)settings.GetSize("size", 1 << 20)))
+    {
+    }
+
     public byte[] Bytes { get; } = new byte[size];
 
     public override long Length => Bytes.Length;

@@ -1,0 +1,232 @@
+using Actors.Core;
+using Actors.GraphLock;
+using Nodes.Commands;
+using Nodes.Drivers;
+using Nodes.Graph;
+using Nodes.Lifecycle;
+using Nodes.Tests.Samples;
+using Xunit.Abstractions;
+
+namespace Nodes.Tests.Scenarios;
+
+/// <summary>
+/// The intent of QEMU's tests/unit/test-bdrv-drain.c graph-change cases, in this design: a
+/// request holds its IoThread's read lock from entry to completion, so a write section is a
+/// quiescent point of the whole graph, and changes never meet a request halfway.
+/// </summary>
+public sealed class NodeScenarios(ITestOutputHelper output) : Actors.TestKit.TestKit(output: output)
+{
+    private static readonly TimeSpan Timeout = NodeHarness.Timeout;
+
+    [Fact]
+    public async Task Requests_to_a_newly_added_node_park_during_a_write_section_and_run_after_it()
+    {
+        var h = new NodeHarness(this);
+        await h.Add("null0", "null-co");
+        var (entered, gate, done) = h.HoldWriteSection();
+        await entered.WaitAsync(Timeout);
+
+        var read = h.Read("null0", 0, new byte[512]);
+        AwaitCondition(() => h.Status("io0").Parked == 1, Timeout);
+        Assert.False(read.IsCompleted);
+
+        gate.SetResult();
+        await done;
+        await read.WaitAsync(Timeout);
+        Assert.Equal(0, h.Monitor.Violations);
+    }
+
+    /// <summary>  e0 → slow0 (blkdebug, delays) ─file→ mem0 ; the export and slow0 are deleted mid-request  </summary>
+    [Fact]
+    public async Task Deleting_a_node_whose_request_is_in_flight_lets_the_request_finish_first()
+    {
+        var h = new NodeHarness(this);
+        await h.Add("mem0", "memory", "size=64k");
+        await h.Add("slow0", "blkdebug", "delay-us=200000", children: ("file", "mem0"));
+        var write = h.Write("slow0", 0, [1, 2, 3]);
+        AwaitCondition(() => h.Status("io0").Readers == 1, Timeout);
+
+        var delete = h.Run(new DeleteNode("slow0"));
+        await write.WaitAsync(Timeout);
+        await delete;
+
+        AwaitCondition(() => h.Snapshot().Find("slow0") is null, Timeout);
+        Assert.Equal([1, 2, 3], ((MemoryNode)h.Runtime.Find("mem0")!).Bytes[..3]);
+        Assert.Single(((InMemoryGraphJournal)h.Journal).Events.OfType<NodeClosed>(), e => e.Node == "slow0");
+    }
+
+    /// <summary>
+    ///   before:  top (counter) ─file→ old (counter) ─file→ null0
+    ///   after:   top (counter) ─file→ new (counter) ─file→ null0
+    /// </summary>
+    [Fact]
+    public async Task Replacing_a_child_never_sends_a_request_to_the_old_child_afterwards()
+    {
+        var h = new NodeHarness(this);
+        await h.Add("null0", "null-co");
+        await h.Add("old", "counter", children: ("file", "null0"));
+        await h.Add("new", "counter", children: ("file", "null0"));
+        await h.Add("top", "counter", children: ("file", "old"));
+        using var stop = new CancellationTokenSource();
+        var stream = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await h.Read("top", 0, new byte[512]);
+            }
+        });
+        AwaitCondition(() => ((CountingFilter)h.Runtime.Find("old")!).Reads > 10, Timeout);
+
+        await h.Run(new ReplaceChild("top", "file", "new"));
+        var oldReads = ((CountingFilter)h.Runtime.Find("old")!).Reads;
+        AwaitCondition(() => ((CountingFilter)h.Runtime.Find("new")!).Reads > 10, Timeout);
+        stop.Cancel();
+        await stream.WaitAsync(Timeout);
+
+        Assert.Equal(oldReads, ((CountingFilter)h.Runtime.Find("old")!).Reads);
+        Assert.Equal(0, h.Monitor.Violations);
+    }
+
+    [Fact]
+    public async Task A_graph_change_requested_from_an_io_completion_does_not_deadlock()
+    {
+        var h = new NodeHarness(this);
+        await h.Add("null0", "null-co");
+        Task<WriteCompleted>? change = null;
+        await h.Request("null0", async node =>
+        {
+            await node.ReadAsync(0, new byte[512]);
+            // Still inside the request, holding the read lock: the change must wait for us, not we for it.
+            change = h.Run(new AddNode("null1", "null-co", NodeHarness.Options(""), "h1", "io0", System.Collections.Immutable.ImmutableSortedDictionary<string, string>.Empty));
+            return true;
+        });
+        await change!;
+        Assert.NotNull(h.Snapshot().Find("null1"));
+    }
+
+    [Fact]
+    public async Task A_node_moved_to_another_iothread_and_back_keeps_serving_and_keeps_its_data()
+    {
+        var h = new NodeHarness(this);
+        await h.Add("mem0", "memory", "size=64k");
+        await h.Add("disk0", "raw", children: ("file", "mem0"));
+
+        await h.Write("disk0", 0, [7, 7, 7]);
+        await h.Run(new MoveNode("disk0", "io1"));
+        Assert.Equal("io1", h.Snapshot().Find("mem0")!.IoThread);
+        await h.Write("disk0", 3, [8, 8]);
+        await h.Run(new MoveNode("mem0", "io0"));
+        var back = new byte[5];
+        await h.Read("disk0", 0, back);
+
+        Assert.Equal([7, 7, 7, 8, 8], back);
+        Assert.Equal("io0", h.Snapshot().Find("disk0")!.IoThread);
+    }
+
+    /// <summary>
+    /// A writer streams a known pattern into disk0 while a throttle filter is inserted above it
+    /// and removed again, and the node moves between IoThreads; afterwards every byte is checked.
+    /// </summary>
+    [Fact]
+    public async Task Live_graph_changes_under_a_stream_of_writes_lose_no_byte()
+    {
+        var h = new NodeHarness(this);
+        const int blocks = 256;
+        const int blockSize = 512;
+        await h.Add("mem0", "memory", $"size={blocks * blockSize}");
+        await h.Add("disk0", "raw", children: ("file", "mem0"));
+        await h.Add("top", "counter", children: ("file", "disk0"));
+
+        var writer = Task.Run(async () =>
+        {
+            for (var block = 0; block < blocks; block++)
+            {
+                await h.Write("top", block * blockSize, Pattern(block, blockSize));
+            }
+        });
+        await h.Run(new InsertFilter("thr0", "throttle", NodeHarness.Options("iops-total=2000"), "disk0"));
+        await h.Run(new MoveNode("disk0", "io1"));
+        await h.Run(new RemoveFilter("thr0"));
+        await h.Run(new MoveNode("disk0", "io0"));
+        await writer.WaitAsync(Timeout);
+
+        var memory = ((MemoryNode)h.Runtime.Find("mem0")!).Bytes;
+        for (var block = 0; block < blocks; block++)
+        {
+            Assert.Equal(Pattern(block, blockSize), memory[(block * blockSize)..((block + 1) * blockSize)]);
+        }
+        Assert.Equal(0, h.Monitor.Violations);
+        AwaitCondition(() => h.Snapshot().Find("thr0") is null, Timeout);
+    }
+
+    [Fact]
+    public async Task Deferred_unrefs_close_each_node_once_in_the_order_their_references_went()
+    {
+        var h = new NodeHarness(this);
+        foreach (var name in new[] { "a", "b", "c" })
+        {
+            await h.Add(name, "null-co");
+        }
+        foreach (var name in new[] { "b", "c", "a" })
+        {
+            await h.Run(new DeleteNode(name));
+        }
+        AwaitCondition(() => h.Snapshot().Nodes.IsEmpty, Timeout);
+
+        var closed = ((InMemoryGraphJournal)h.Journal).Events.OfType<NodeClosed>().Select(e => e.Node);
+        Assert.Equal(["b", "c", "a"], closed);
+    }
+
+    [Fact]
+    public async Task Unrefs_left_pending_by_a_crash_are_finished_once_by_the_next_coordinator()
+    {
+        // The journal of a host that died right after deleting null0: scheduled, never closed.
+        var journal = new InMemoryGraphJournal();
+        await journal.AppendAsync([new NodeAdded("keep", "null-co", NodeHarness.Options(""), "h1", "io0")]);
+        await journal.AppendAsync([new NodeAdded("null0", "null-co", NodeHarness.Options(""), "h1", "io0")]);
+        await journal.AppendAsync([new NodeReleased("null0"), new UnrefScheduled("null0")]);
+
+        var h = new NodeHarness(this, journal);
+        AwaitCondition(() => journal.Events.OfType<NodeClosed>().Any(), Timeout);
+        // A later command queues behind recovery and its deferred close: after it, nothing is pending.
+        await h.Add("later", "null-co");
+        Assert.Empty(h.Snapshot().PendingUnrefs);
+
+        Assert.Single(journal.Events.OfType<NodeClosed>(), e => e.Node == "null0");
+        Assert.Equal(["keep", "later"], h.Snapshot().Nodes.Select(n => n.Name));
+        Assert.NotNull(h.Runtime.Find("keep"));
+    }
+
+    [Fact]
+    public async Task An_injected_eio_reaches_the_caller_and_leaves_the_graph_healthy()
+    {
+        var h = new NodeHarness(this);
+        await h.Add("null0", "null-co");
+        await h.Add("dbg0", "blkdebug", "fail-nth=2", children: ("file", "null0"));
+
+        await h.Read("dbg0", 0, new byte[512]);
+        var failure = await Assert.ThrowsAsync<BlockIOException>(() => h.Read("dbg0", 0, new byte[512]));
+        Assert.Equal(Errno.EIO, failure.Errno);
+
+        await h.Read("dbg0", 0, new byte[512]);
+        await h.Run(new InsertFilter("thr0", "throttle", NodeHarness.Options(""), "dbg0"));
+        await h.Read("thr0", 0, new byte[512]);
+        Assert.All(h.Snapshot().Nodes, n => Assert.False(n.PendingUnref));
+        Assert.Equal(0, h.Status("io0").Readers);
+    }
+
+    [Fact]
+    public async Task A_refused_change_answers_with_qemus_message_and_changes_nothing()
+    {
+        var h = new NodeHarness(this);
+        await h.Add("null0", "null-co");
+        await h.Run(new AddExport("e0", "null0", "null0", Writable: false));
+
+        var refused = await Assert.ThrowsAsync<GraphException>(() => h.Run(new DeleteNode("null0")));
+        Assert.Equal("Node 'null0' is busy: node is used as export 'e0'", refused.Message);
+        Assert.Equal(2, h.Snapshot().Find("null0")!.RefCount);
+        await h.Read("null0", 0, new byte[16]);
+    }
+
+    private static byte[] Pattern(int block, int size) => Enumerable.Range(0, size).Select(i => (byte)(block * 31 + i)).ToArray();
+}
