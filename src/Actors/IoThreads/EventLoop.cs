@@ -43,7 +43,7 @@ public sealed class EventLoop : IDisposable
         Clock = clock ?? TimeProvider.System;
         Dispatcher = new EventLoopDispatcher(this, "iothread-" + name, throughput);
         SynchronizationContext = new LoopSynchronizationContext(this);
-        _wakeTimer = Clock.CreateTimer(static state => ((EventLoop)state!).Notify(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _wakeTimer = Clock.CreateTimer(static state => ((EventLoop)state!).WakeTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (!manual)
         {
             StartThread();
@@ -388,6 +388,17 @@ public sealed class EventLoop : IDisposable
         return ran;
     }
 
+    /// <summary>
+    /// The clock timer fired, possibly a little before the deadline it was armed for (the OS
+    /// timer has millisecond granularity). It forgets that deadline, so that the loop, finding
+    /// nothing due yet, arms it again instead of believing it still armed.
+    /// </summary>
+    private void WakeTimerFired()
+    {
+        Interlocked.Exchange(ref _armedWakeDeadline, long.MaxValue);
+        Notify();
+    }
+
     /// <summary>Keeps one clock timer armed for the earliest deadline; it only notifies the loop.</summary>
     private void ArmWakeTimer()
     {
@@ -397,14 +408,13 @@ public sealed class EventLoop : IDisposable
         }
         if (!_timers.TryPeek(out _, out var key))
         {
-            _armedWakeDeadline = long.MaxValue;
             return;
         }
-        if (key.Deadline == _armedWakeDeadline)
+        if (key.Deadline == Interlocked.Read(ref _armedWakeDeadline))
         {
             return;
         }
-        _armedWakeDeadline = key.Deadline;
+        Interlocked.Exchange(ref _armedWakeDeadline, key.Deadline);
         var delay = Clock.GetElapsedTime(Clock.GetTimestamp(), key.Deadline);
         _wakeTimer.Change(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
     }
