@@ -105,16 +105,17 @@ internal sealed partial class ActorCell
         var cause = _restartCause!;
         _restartCause = null;
         _state = CellState.Running;
-        ActorBase fresh;
         try
         {
-            fresh = NewActor();
+            NewActor().PostRestart(cause);
         }
         catch (Exception failure)
         {
+            // PostRestart runs PreStart by default: like a failed first start (Create), a fresh
+            // instance that cannot start is an initialization failure, which the default strategy
+            // stops. Reported as the plain exception, it was restarted again, forever.
             throw new Messages.ActorInitializationException(SelfRef.Path.ToString(), failure);
         }
-        fresh.PostRestart(cause);
     }
 
     /// <summary>Stop: children first, then PostStop, then watchers and the parent learn of it.</summary>
