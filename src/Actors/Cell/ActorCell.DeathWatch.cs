@@ -58,6 +58,7 @@ internal sealed partial class ActorCell
         if (RemoveChild(actor))
         {
             _restartStatistics.Remove(actor);
+            _stoppingChildren.Remove(actor);
             ChildStopped();
         }
     }

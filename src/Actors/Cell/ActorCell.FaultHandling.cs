@@ -72,8 +72,8 @@ internal sealed partial class ActorCell
 
     /// <summary>
     /// Restart: the failed instance runs PreRestart (by default stopping its children), and once
-    /// those children are gone a fresh instance takes over the same mailbox. The message that
-    /// failed is not retried; the ones queued behind it are kept.
+    /// the children it stopped are gone a fresh instance takes over the same mailbox (children
+    /// PreRestart kept stay). The message that failed is not retried; the ones queued behind it are kept.
     /// </summary>
     private void HandleRecreate(Exception cause)
     {
@@ -94,7 +94,7 @@ internal sealed partial class ActorCell
         _failedMessage = null;
         _restartCause = cause;
         _state = CellState.Restarting;
-        if (!HasChildren)
+        if (_stoppingChildren.Count == 0)
         {
             FinishRecreate();
         }
@@ -134,18 +134,14 @@ internal sealed partial class ActorCell
         }
     }
 
-    /// <summary>A child is gone: a stop or restart waiting for the children may now complete.</summary>
+    /// <summary>A child is gone: a stop waiting for every child, or a restart waiting for the children it stopped, may now complete.</summary>
     private void ChildStopped()
     {
-        if (HasChildren)
-        {
-            return;
-        }
-        if (_state == CellState.Terminating)
+        if (_state == CellState.Terminating && !HasChildren)
         {
             FinishTerminate();
         }
-        else if (_state == CellState.Restarting)
+        else if (_state == CellState.Restarting && _stoppingChildren.Count == 0)
         {
             FinishRecreate();
         }
