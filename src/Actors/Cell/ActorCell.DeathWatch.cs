@@ -59,6 +59,7 @@ internal sealed partial class ActorCell
         {
             _restartStatistics.Remove(actor);
             _stoppingChildren.Remove(actor);
+            _escalatedChildren.Remove(actor);
             ChildStopped();
         }
     }

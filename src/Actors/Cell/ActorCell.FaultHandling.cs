@@ -7,6 +7,11 @@ namespace Actors.Cell;
 internal sealed partial class ActorCell
 {
     private readonly Dictionary<IActorRef, RestartStatistics> _restartStatistics = [];
+
+    // Children whose failure this actor escalated. They stay suspended until the decision about
+    // this actor reaches them: resumed with it, restarted with it (if its PreRestart kept them),
+    // or stopped with it. Without this, a resumed parent left its failed child suspended forever.
+    private readonly HashSet<IActorRef> _escalatedChildren = [];
     private Exception? _restartCause;
     private object? _failedMessage;
 
@@ -55,6 +60,7 @@ internal sealed partial class ActorCell
                 Stop(child);
                 break;
             case Directive.Escalate:
+                _escalatedChildren.Add(child);
                 _current = default;
                 HandleInvokeFailure(cause);
                 break;
@@ -67,6 +73,11 @@ internal sealed partial class ActorCell
         {
             _state = CellState.Running;
             _failedMessage = null;
+            foreach (var child in _escalatedChildren)
+            {
+                ((ActorRefBase)child).SendSystemMessage(SystemMessage.Resume.Instance);
+            }
+            _escalatedChildren.Clear();
         }
     }
 
@@ -116,6 +127,12 @@ internal sealed partial class ActorCell
             // stops. Reported as the plain exception, it was restarted again, forever.
             throw new Messages.ActorInitializationException(SelfRef.Path.ToString(), failure);
         }
+        // Escalated children PreRestart stopped are gone by now; the ones it kept restart too.
+        foreach (var child in _escalatedChildren)
+        {
+            ((ActorRefBase)child).SendSystemMessage(new SystemMessage.Recreate(cause));
+        }
+        _escalatedChildren.Clear();
     }
 
     /// <summary>Stop: children first, then PostStop, then watchers and the parent learn of it.</summary>
