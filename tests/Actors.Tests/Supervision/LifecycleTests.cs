@@ -68,6 +68,43 @@ public sealed class LifecycleTests(ITestOutputHelper output) : Actors.TestKit.Te
         probe.ExpectMsg("parent 2 created");
     }
 
+    /// <summary>
+    /// <code>
+    /// parent (fails; its PreRestart keeps the children)   parent #2
+    ///   └─ child  ─────────────── survives ─────────────▶    └─ child (same)
+    /// </code>
+    /// </summary>
+    [Fact]
+    public void A_PreRestart_that_keeps_the_children_lets_the_fresh_instance_adopt_them()
+    {
+        var probe = CreateTestProbe();
+        var instances = 0;
+        var parent = Sys.ActorOf(Props.Create(() => new ParentKeepingChildren(probe.Ref, Interlocked.Increment(ref instances))));
+        var child = probe.ExpectMsg<IActorRef>();
+
+        parent.Tell("fail");
+        probe.ExpectMsg("parent 2 created");
+        parent.Tell("children?");
+
+        Assert.Equal([child], probe.ExpectMsg<IReadOnlyList<IActorRef>>());
+    }
+
+    [Fact]
+    public void A_PreStart_that_throws_after_a_restart_stops_the_actor()
+    {
+        var probe = CreateTestProbe();
+        var instances = 0;
+        var actor = Sys.ActorOf(Props.Create(() => new PreStartFailsAfterRestart(probe.Ref, Interlocked.Increment(ref instances))));
+        probe.ExpectMsg("1:PreStart");
+        Watch(actor);
+
+        actor.Tell("fail");
+
+        // Like a failed first start, a failed restart is an ActorInitializationException: the default strategy stops.
+        ExpectTerminated(actor);
+        Assert.Equal(2, Volatile.Read(ref instances));
+    }
+
     /// <summary>Reports every hook as "instance:hook"; "fail" throws.</summary>
     private sealed class HookRecorder : ReceiveActor
     {
@@ -120,6 +157,49 @@ public sealed class LifecycleTests(ITestOutputHelper output) : Actors.TestKit.Te
             var probe = _probe;
             var instance = _instance;
             Context.ActorOf(Props.Create(() => new ReportsPostStop(probe, $"child of parent {instance} stopped")), "child");
+        }
+    }
+
+    /// <summary>Creates a child once; keeps its children across restarts; reports them on "children?".</summary>
+    private sealed class ParentKeepingChildren : ReceiveActor
+    {
+        public ParentKeepingChildren(IActorRef probe, int instance)
+        {
+            if (instance == 1)
+            {
+                probe.Tell(Context.ActorOf(Props.Create(() => new ReportsPostStop(probe, "child stopped")), "child"));
+            }
+            else
+            {
+                probe.Tell($"parent {instance} created");
+            }
+            Receive<string>(m => m == "fail", _ => throw new InvalidOperationException("parent failed"));
+            Receive<string>(m => m == "children?", _ => probe.Tell(Context.GetChildren()));
+        }
+
+        // Akka's documented way to keep children over a restart: clean up, but do not stop them.
+        protected internal override void PreRestart(Exception reason, object? message) => PostStop();
+    }
+
+    private sealed class PreStartFailsAfterRestart : ReceiveActor
+    {
+        private readonly IActorRef _probe;
+        private readonly int _instance;
+
+        public PreStartFailsAfterRestart(IActorRef probe, int instance)
+        {
+            _probe = probe;
+            _instance = instance;
+            Receive<string>(m => m == "fail", _ => throw new InvalidOperationException("failed on purpose"));
+        }
+
+        protected internal override void PreStart()
+        {
+            if (_instance > 1)
+            {
+                throw new InvalidOperationException($"instance {_instance} cannot start");
+            }
+            _probe.Tell($"{_instance}:PreStart");
         }
     }
 

@@ -115,6 +115,50 @@ public sealed class SupervisionTests(ITestOutputHelper output) : Actors.TestKit.
         Assert.Equal(new HashSet<IActorRef> { parent, child }, stopped);
     }
 
+    /// <summary>
+    /// <code>
+    /// grandparent (decides Resume)
+    ///   └─ parent (escalates)
+    ///        └─ child (fails, must carry on with its state)
+    /// </code>
+    /// </summary>
+    [Fact]
+    public void When_the_grandparent_resumes_an_escalated_failure_the_failed_child_carries_on()
+    {
+        var grandparent = Sys.ActorOf(Props.Create(() => new Supervisor()).WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Resume)));
+        var parent = ChildOf(grandparent, Props.Create(() => new Supervisor()).WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Escalate)));
+        var child = ChildOf(parent, Props.Create(() => new Counter()));
+
+        child.Tell("increment");
+        child.Tell("fail");
+        child.Tell("increment");
+        child.Tell("count", TestActor);
+
+        ExpectMsg(2);
+    }
+
+    /// <summary>
+    /// <code>
+    /// grandparent (decides Restart)
+    ///   └─ parent (escalates; its PreRestart keeps the children)
+    ///        └─ child (fails, must restart with fresh state)
+    /// </code>
+    /// </summary>
+    [Fact]
+    public void When_the_grandparent_restarts_an_escalating_parent_a_failed_child_it_kept_is_restarted_too()
+    {
+        var grandparent = Sys.ActorOf(Props.Create(() => new Supervisor()).WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Restart)));
+        var parent = ChildOf(grandparent, Props.Create(() => new SupervisorKeepingChildren()).WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Escalate)));
+        var child = ChildOf(parent, Props.Create(() => new Counter()));
+
+        child.Tell("increment");
+        child.Tell("fail");
+        child.Tell("increment");
+        child.Tell("count", TestActor);
+
+        ExpectMsg(1);
+    }
+
     [Fact]
     public void A_child_that_fails_more_often_than_maxNrOfRetries_is_stopped()
     {
@@ -185,6 +229,13 @@ public sealed class SupervisionTests(ITestOutputHelper output) : Actors.TestKit.
     private sealed class Supervisor : ReceiveActor
     {
         public Supervisor() => Receive<Props>(props => Sender.Tell(Context.ActorOf(props)));
+    }
+
+    private sealed class SupervisorKeepingChildren : ReceiveActor
+    {
+        public SupervisorKeepingChildren() => Receive<Props>(props => Sender.Tell(Context.ActorOf(props)));
+
+        protected internal override void PreRestart(Exception reason, object? message) => PostStop();
     }
 
     /// <summary>Reports "instance:message" for each message; "fail" throws; "hold" waits for the gate.</summary>
