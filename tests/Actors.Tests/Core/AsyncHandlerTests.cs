@@ -1,5 +1,4 @@
 using Actors.Core;
-using Actors.Messages;
 using Xunit.Abstractions;
 
 namespace Actors.Tests.Core;
