@@ -10,6 +10,11 @@ internal sealed partial class ActorCell
     private readonly Dictionary<string, LocalActorRef> _children = new(StringComparer.Ordinal);
     private long _nextChildName;
 
+    // Children this actor asked to stop that have not stopped yet: a restart waits for these
+    // only, so children a PreRestart keeps survive into the fresh instance. Touched only on the
+    // actor's thread (Stop is a context method, child deaths arrive as system messages).
+    private readonly HashSet<IActorRef> _stoppingChildren = [];
+
     public IActorRef ActorOf(Props props, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(props);
@@ -57,6 +62,10 @@ internal sealed partial class ActorCell
     public void Stop(IActorRef actor)
     {
         ArgumentNullException.ThrowIfNull(actor);
+        if (FindChild(actor.Path.Name) is { } child && child.Equals(actor))
+        {
+            _stoppingChildren.Add(child);
+        }
         ((ActorRefBase)actor).SendSystemMessage(SystemMessage.Terminate.Instance);
     }
 

@@ -58,6 +58,8 @@ internal sealed partial class ActorCell
         if (RemoveChild(actor))
         {
             _restartStatistics.Remove(actor);
+            _stoppingChildren.Remove(actor);
+            _escalatedChildren.Remove(actor);
             ChildStopped();
         }
     }

@@ -7,6 +7,11 @@ namespace Actors.Cell;
 internal sealed partial class ActorCell
 {
     private readonly Dictionary<IActorRef, RestartStatistics> _restartStatistics = [];
+
+    // Children whose failure this actor escalated. They stay suspended until the decision about
+    // this actor reaches them: resumed with it, restarted with it (if its PreRestart kept them),
+    // or stopped with it. Without this, a resumed parent left its failed child suspended forever.
+    private readonly HashSet<IActorRef> _escalatedChildren = [];
     private Exception? _restartCause;
     private object? _failedMessage;
 
@@ -55,6 +60,7 @@ internal sealed partial class ActorCell
                 Stop(child);
                 break;
             case Directive.Escalate:
+                _escalatedChildren.Add(child);
                 _current = default;
                 HandleInvokeFailure(cause);
                 break;
@@ -67,13 +73,18 @@ internal sealed partial class ActorCell
         {
             _state = CellState.Running;
             _failedMessage = null;
+            foreach (var child in _escalatedChildren)
+            {
+                ((ActorRefBase)child).SendSystemMessage(SystemMessage.Resume.Instance);
+            }
+            _escalatedChildren.Clear();
         }
     }
 
     /// <summary>
     /// Restart: the failed instance runs PreRestart (by default stopping its children), and once
-    /// those children are gone a fresh instance takes over the same mailbox. The message that
-    /// failed is not retried; the ones queued behind it are kept.
+    /// the children it stopped are gone a fresh instance takes over the same mailbox (children
+    /// PreRestart kept stay). The message that failed is not retried; the ones queued behind it are kept.
     /// </summary>
     private void HandleRecreate(Exception cause)
     {
@@ -94,7 +105,7 @@ internal sealed partial class ActorCell
         _failedMessage = null;
         _restartCause = cause;
         _state = CellState.Restarting;
-        if (!HasChildren)
+        if (_stoppingChildren.Count == 0)
         {
             FinishRecreate();
         }
@@ -105,16 +116,23 @@ internal sealed partial class ActorCell
         var cause = _restartCause!;
         _restartCause = null;
         _state = CellState.Running;
-        ActorBase fresh;
         try
         {
-            fresh = NewActor();
+            NewActor().InvokePostRestart(cause);
         }
         catch (Exception failure)
         {
+            // PostRestart runs PreStart by default: like a failed first start (Create), a fresh
+            // instance that cannot start is an initialization failure, which the default strategy
+            // stops. Reported as the plain exception, it was restarted again, forever.
             throw new Messages.ActorInitializationException(SelfRef.Path.ToString(), failure);
         }
-        fresh.InvokePostRestart(cause);
+        // Escalated children PreRestart stopped are gone by now; the ones it kept restart too.
+        foreach (var child in _escalatedChildren)
+        {
+            ((ActorRefBase)child).SendSystemMessage(new SystemMessage.Recreate(cause));
+        }
+        _escalatedChildren.Clear();
     }
 
     /// <summary>Stop: children first, then PostStop, then watchers and the parent learn of it.</summary>
@@ -133,18 +151,14 @@ internal sealed partial class ActorCell
         }
     }
 
-    /// <summary>A child is gone: a stop or restart waiting for the children may now complete.</summary>
+    /// <summary>A child is gone: a stop waiting for every child, or a restart waiting for the children it stopped, may now complete.</summary>
     private void ChildStopped()
     {
-        if (HasChildren)
-        {
-            return;
-        }
-        if (_state == CellState.Terminating)
+        if (_state == CellState.Terminating && !HasChildren)
         {
             FinishTerminate();
         }
-        else if (_state == CellState.Restarting)
+        else if (_state == CellState.Restarting && _stoppingChildren.Count == 0)
         {
             FinishRecreate();
         }

@@ -20,6 +20,7 @@ internal sealed partial class ActorCell : IActorContext, IMailboxOwner
     private readonly List<Receive> _behaviours = [];
     private ActorBase? _actor;
     private Envelope _current;
+    private long _delivery;
     private CellState _state = CellState.Creating;
     private ActorStash? _stash;
     private TimerScheduler? _timers;
@@ -122,6 +123,7 @@ internal sealed partial class ActorCell : IActorContext, IMailboxOwner
         var previous = t_current;
         t_current = this;
         _current = envelope;
+        _delivery++;
         try
         {
             switch (envelope.Message)
@@ -272,6 +274,9 @@ internal sealed partial class ActorCell : IActorContext, IMailboxOwner
 
     /// <summary>The message being processed, for the stash.</summary>
     internal Envelope CurrentEnvelope => _current;
+
+    /// <summary>Numbers user-message deliveries, so the stash tells two deliveries of the same message object apart.</summary>
+    internal long CurrentDelivery => _delivery;
 
     private enum CellState
     {

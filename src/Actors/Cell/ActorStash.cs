@@ -11,6 +11,7 @@ internal sealed class ActorStash(ActorCell cell) : IStash
 {
     private readonly LinkedList<Envelope> _stashed = new();
     private readonly Queue<Envelope> _unstashed = new();
+    private long _stashedDelivery;
 
     public int Count => _stashed.Count;
 
@@ -23,12 +24,13 @@ internal sealed class ActorStash(ActorCell cell) : IStash
         {
             throw new InvalidOperationException($"Actor {cell.SelfRef.Path} can only stash while it processes a message.");
         }
-        // Stashing the message being processed twice is the mistake to catch; comparing with
-        // the last stashed one finds it without making stashing quadratic.
-        if (_stashed.Last is { } last && ReferenceEquals(last.Value.Message, current.Message) && ReferenceEquals(last.Value.Sender, current.Sender))
+        // Compare deliveries, not message objects: the same object legitimately arrives more
+        // than once (payload-less singletons, interned strings), and each delivery may be stashed.
+        if (cell.CurrentDelivery == _stashedDelivery)
         {
             throw new InvalidOperationException($"Actor {cell.SelfRef.Path} stashed the same message twice.");
         }
+        _stashedDelivery = cell.CurrentDelivery;
         _stashed.AddLast(current);
     }
 

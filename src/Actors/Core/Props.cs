@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.ExceptionServices;
 using Actors.Supervision;
 
 namespace Actors.Core;
@@ -28,13 +30,29 @@ public sealed record Props
     public SupervisorStrategy? SupervisorStrategy { get; init; }
 
     /// <summary>Props for an actor with a parameterless constructor.</summary>
-    public static Props Create<TActor>() where TActor : ActorBase, new() => new(typeof(TActor), static () => new TActor());
+    public static Props Create<TActor>() where TActor : ActorBase, new() => new(typeof(TActor), static () => Construct<TActor>());
 
     /// <summary>Props for an actor made by <paramref name="factory"/>; called again on every restart.</summary>
     public static Props Create<TActor>(Func<TActor> factory) where TActor : ActorBase
     {
         ArgumentNullException.ThrowIfNull(factory);
         return new Props(typeof(TActor), factory);
+    }
+
+    // `new TActor()` on a type parameter goes through Activator, which wraps whatever the
+    // constructor throws in a TargetInvocationException. Unwrapped, the supervisor and the
+    // ActorInitializationException message see the constructor's own exception.
+    private static TActor Construct<TActor>() where TActor : new()
+    {
+        try
+        {
+            return new TActor();
+        }
+        catch (TargetInvocationException wrapped) when (wrapped.InnerException is not null)
+        {
+            ExceptionDispatchInfo.Throw(wrapped.InnerException);
+            throw;
+        }
     }
 
     public Props WithDispatcher(string dispatcherId)

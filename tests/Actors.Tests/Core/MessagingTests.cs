@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 
 namespace Actors.Tests.Core;
 
-public sealed class MessagingTests(ITestOutputHelper output) : TestKit.TestKit(output: output)
+public sealed class MessagingTests(ITestOutputHelper output) : Actors.TestKit.TestKit(output: output)
 {
     private sealed class Echo : ReceiveActor
     {

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace Actors.Tests.GraphLock;
 
-public sealed class GraphLockSmokeTests(ITestOutputHelper output) : TestKit.TestKit(output: output)
+public sealed class GraphLockSmokeTests(ITestOutputHelper output) : Actors.TestKit.TestKit(output: output)
 {
     [Fact]
     public void A_writer_waits_for_a_reader_and_enters_after_it_unlocks()

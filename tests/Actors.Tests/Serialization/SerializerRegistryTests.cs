@@ -5,7 +5,7 @@ using Actors.Serialization;
 
 namespace Actors.Tests.Serialization;
 
-public sealed class SerializerRegistryTests : TestKit.TestKit
+public sealed class SerializerRegistryTests : Actors.TestKit.TestKit
 {
     [Manifest("tests.block-written.v1")]
     public sealed record BlockWritten(string Node, long Offset, int Length, IActorRef ReplyTo);
