@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Actors.Tests.Disk;
+namespace Nodes.Tests.Disk;
 
 /// <summary>Runs qemu-io one-shot (<c>-c</c> commands) with a bounded wait; the process is always reaped.</summary>
 public static class QemuIo

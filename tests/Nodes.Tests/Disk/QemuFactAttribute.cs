@@ -1,4 +1,4 @@
-namespace Actors.Tests.Disk;
+namespace Nodes.Tests.Disk;
 
 /// <summary>
 /// A fact that needs qemu-io from Debian's qemu-utils. Without it the test is reported as

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Actors.Tests.Disk;
+namespace Nodes.Tests.Disk;
 
 /// <summary>
 /// An interactive qemu-io holding an image open (and its QEMU lock bytes) until <see cref="QuitAsync"/>

@@ -1,6 +1,6 @@
 using Nodes.Disk;
 
-namespace Actors.Tests.Disk;
+namespace Nodes.Tests.Disk;
 
 /// <summary>
 /// The lock protocol between two engines sharing a file system (two backends on one directory

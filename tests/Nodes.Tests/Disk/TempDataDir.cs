@@ -1,4 +1,4 @@
-namespace Actors.Tests.Disk;
+namespace Nodes.Tests.Disk;
 
 /// <summary>
 /// A fresh directory tree for one test: <see cref="DataDir"/> is the backend's data dir and

@@ -1,6 +1,6 @@
 using Nodes.Disk;
 
-namespace Actors.Tests.Disk;
+namespace Nodes.Tests.Disk;
 
 public sealed class DiskBackendTests : IDisposable
 {

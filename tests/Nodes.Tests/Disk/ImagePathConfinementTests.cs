@@ -1,6 +1,6 @@
 using Nodes.Disk;
 
-namespace Actors.Tests.Disk;
+namespace Nodes.Tests.Disk;
 
 /// <summary>Image names are checked at the backend's edge: nothing outside the data dir is ever opened or created.</summary>
 public sealed class ImagePathConfinementTests : IDisposable

@@ -1,7 +1,7 @@
 using Nodes.Disk;
 using Xunit.Abstractions;
 
-namespace Actors.Tests.Disk;
+namespace Nodes.Tests.Disk;
 
 /// <summary>
 /// The engine and real QEMU tools (qemu-io from Debian's qemu-utils) refuse each other's
