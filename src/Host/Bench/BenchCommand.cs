@@ -4,6 +4,7 @@ using System.Globalization;
 using Actors.Core;
 using Actors.GraphLock;
 using Actors.IoThreads;
+using Nodes.Disk;
 using Nodes.Drivers;
 
 namespace Host.Bench;
@@ -44,12 +45,12 @@ public static class BenchCommand
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Run completed in {elapsed.TotalSeconds:0.000} seconds."));
             await OnLoop(loop, async () =>
             {
-                await node.CloseAsync();
+                await CloseTreeAsync(node);
                 return true;
             });
             return 0;
         }
-        catch (Exception e) when (e is ArgumentException or BlockIOException or Nodes.Graph.GraphException)
+        catch (Exception e) when (e is ArgumentException or IOException or Nodes.Graph.GraphException)
         {
             await error.WriteLineAsync($"bench: {e.Message}");
             return 1;
@@ -58,14 +59,30 @@ public static class BenchCommand
 
     private static async ValueTask<BlockNode> OpenNodeAsync(BenchOptions options, TimeProvider clock)
     {
-        var registry = DriverRegistry.CreateDefault();
+        var none = ImmutableDictionary<string, BlockNode>.Empty;
+        var readOnly = ImmutableSortedDictionary<string, string>.Empty.Add("read-only", options.Write ? "off" : "on");
         if (options.ImageOptions is { } imageOptions)
         {
             var driver = imageOptions.GetValueOrDefault("driver") ?? throw new ArgumentException("--image-opts: 'driver' is required");
-            var settings = new NodeSettings("bench0", imageOptions.Remove("driver"), clock);
-            return await registry.OpenAsync(driver, settings, ImmutableDictionary<string, BlockNode>.Empty);
+            var registry = DriverRegistry.CreateDefault();
+            return await registry.OpenAsync(driver, new NodeSettings("bench0", imageOptions.Remove("driver"), clock), none);
         }
-        throw new ArgumentException($"image '{options.Filename}': only --image-opts driver=null-co is available until the file driver lands");
+        // A plain file name: the file driver on a disk backend rooted at the file's directory,
+        // under the format given with -f (raw when none is given, as qemu-img probes raw images).
+        var path = Path.GetFullPath(options.Filename!);
+        var files = DriverRegistry.CreateDefault(new DiskBackend(Path.GetDirectoryName(path)!));
+        var file = await files.OpenAsync("file", new NodeSettings("file0", readOnly.Add("filename", Path.GetFileName(path)), clock), none);
+        var format = options.Format ?? "raw";
+        return await files.OpenAsync(format, new NodeSettings("bench0", ImmutableSortedDictionary<string, string>.Empty, clock), ImmutableDictionary<string, BlockNode>.Empty.Add("file", file));
+    }
+
+    private static async Task CloseTreeAsync(BlockNode node)
+    {
+        await node.CloseAsync();
+        foreach (var child in node.Children.Values)
+        {
+            await CloseTreeAsync(child);
+        }
     }
 
     /// <summary>DEPTH workers share the request sequence; each request: read lock, node call, unlock.</summary>

@@ -15,10 +15,14 @@ public sealed class DriverRegistry
 {
     private readonly ConcurrentDictionary<string, (DriverInfo Info, Func<NodeSettings, BlockNode> Factory)> _drivers = new(StringComparer.Ordinal);
 
-    /// <summary>A registry with the built-in drivers.</summary>
-    public static DriverRegistry CreateDefault()
+    /// <summary>A registry with the built-in drivers; <c>file</c> is offered when the host has a disk backend.</summary>
+    public static DriverRegistry CreateDefault(Disk.DiskBackend? disk = null)
     {
         var registry = new DriverRegistry();
+        if (disk is not null)
+        {
+            registry.Register(DriverInfo.Protocol("file"), s => new FileNode(s, disk));
+        }
         registry.Register(DriverInfo.Protocol("null-co"), s => new NullCoNode(s));
         registry.Register(DriverInfo.Format("raw"), s => new RawNode(s));
         registry.Register(DriverInfo.Filter("throttle"), s => new ThrottleNode(s));
