@@ -45,7 +45,12 @@ public sealed class GraphService : ReceiveActor
     protected override void PreStart() =>
         _coordinator.Tell(new RequestWrite("recover the block graph", RecoverAsync), Self);
 
-    /// <summary>Runs on the Coordinator, inside a write section.</summary>
+    /// <summary>
+    /// Runs on the Coordinator, inside a write section. The live nodes change before the events
+    /// are persisted: what can fail there (opening an image that QEMU holds, bad driver options)
+    /// is the first live effect of every command, so a failure leaves the live nodes as they were,
+    /// and the model is put back as the journal has it. Only what took effect is persisted.
+    /// </summary>
     private async Task Execute(IGraphCommand command, WriteSection section)
     {
         var events = command.Apply(_graph);
@@ -55,15 +60,22 @@ public sealed class GraphService : ReceiveActor
         }
         try
         {
-            await _journal.AppendAsync(events);
+            await _runtime.ApplyAsync(events);
         }
         catch
         {
-            // The model ran ahead of the journal: put it back as the journal has it, then fail.
             await ReplayJournalAsync();
             throw;
         }
-        await _runtime.ApplyAsync(events);
+        try
+        {
+            await _journal.AppendAsync(events);
+        }
+        catch (Exception e)
+        {
+            // The live nodes now differ from the journal: only a restart (replay) is sound.
+            throw new GraphJournalException($"The journal refused the events of {command.GetType().Name}; restart the host to recover the graph from its journal.", e);
+        }
         ScheduleUnrefs(events.OfType<UnrefScheduled>().Select(u => u.Node), section);
     }
 

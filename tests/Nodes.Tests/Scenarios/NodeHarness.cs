@@ -22,14 +22,14 @@ internal sealed class NodeHarness
 
     private readonly Actors.TestKit.TestKit _kit;
 
-    public NodeHarness(Actors.TestKit.TestKit kit, IGraphJournal? journal = null)
+    public NodeHarness(Actors.TestKit.TestKit kit, IGraphJournal? journal = null, Nodes.Disk.DiskBackend? disk = null)
     {
         _kit = kit;
         Journal = journal ?? new InMemoryGraphJournal();
         Monitor = new GraphLockMonitor();
         var options = new GraphLockOptions(DebugAssertions: true, Monitor: Monitor);
         Coordinator = kit.Sys.ActorOf(Actors.GraphLock.Coordinator.Props(options), "coordinator");
-        var drivers = DriverRegistry.CreateDefault();
+        var drivers = DriverRegistry.CreateDefault(disk);
         drivers.Register(DriverInfo.Protocol("memory"), s => new Samples.MemoryNode(s));
         drivers.RegisterFromConfig(ConfigFactory.ParseString("""nodes.drivers.counter { type = "Nodes.Tests.Samples.CountingFilter, Nodes.Tests", kind = filter }"""));
         Runtime = new GraphRuntime("h1", drivers);
