@@ -14,7 +14,7 @@ namespace Actors.Persistence;
 /// </code>
 /// An append is one <see cref="NpgsqlBatch"/> (one round trip) that PostgreSQL runs as one
 /// implicit transaction; a unique violation (SQLSTATE 23505) becomes
-/// <see cref="JournalConflictException"/> naming the row that hit it.
+/// <see cref="JournalConflictException"/> naming the first taken sequence number of the batch.
 /// </summary>
 public sealed class PostgresJournal : IJournal
 {
@@ -75,9 +75,10 @@ public sealed class PostgresJournal : IJournal
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            var failed = e.BatchCommand is { } command ? batch.BatchCommands.IndexOf(command) : -1;
-            var sequenceNr = failed >= 0 ? events[failed].SequenceNr : events[0].SequenceNr;
-            throw new JournalConflictException(persistenceId, sequenceNr, e);
+            // The error names neither the batch command nor (with details redacted, Npgsql's
+            // default) the key: ask which of the batch's numbers is taken.
+            var taken = await FirstTakenAsync(connection, persistenceId, events, cancellationToken).ConfigureAwait(false);
+            throw new JournalConflictException(persistenceId, taken ?? events[0].SequenceNr, e);
         }
     }
 
@@ -155,6 +156,20 @@ public sealed class PostgresJournal : IJournal
     }
 
     public ValueTask DisposeAsync() => _database.DisposeAsync();
+
+    private async Task<long?> FirstTakenAsync(NpgsqlConnection connection, PersistenceId persistenceId, IReadOnlyList<JournalWrite> events, CancellationToken cancellationToken)
+    {
+        var sequenceNrs = new long[events.Count];
+        for (var i = 0; i < sequenceNrs.Length; i++)
+        {
+            sequenceNrs[i] = events[i].SequenceNr;
+        }
+        await using var command = new NpgsqlCommand(
+            $"SELECT MIN(sequence_nr) FROM {_database.QualifiedTable} WHERE persistence_id = $1 AND sequence_nr = ANY($2)", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = persistenceId.Value });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = sequenceNrs });
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long taken ? taken : null;
+    }
 
     private async IAsyncEnumerable<JournalEntry> ReadByOrderingAsync(
         string? tagKey, long fromOrdering, long max, [EnumeratorCancellation] CancellationToken cancellationToken)
