@@ -20,6 +20,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     private readonly string _connectionString;
     private readonly string _schema;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
     private SqliteConnection? _writer;
     private volatile bool _ready;
     private bool _disposed;
@@ -56,6 +57,20 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A command on the writer connection kept for reuse (its statement stays prepared), made by
+    /// <paramref name="create"/> the first time. Only inside <see cref="WriteAsync"/>; disposed with the database.
+    /// </summary>
+    public SqliteCommand Prepared(string key, Func<SqliteConnection, SqliteCommand> create)
+    {
+        var writer = _writer ?? throw new InvalidOperationException("Prepared commands are only for use inside WriteAsync.");
+        if (!_prepared.TryGetValue(key, out var command))
+        {
+            _prepared[key] = command = create(writer);
+        }
+        return command;
+    }
+
     /// <summary>A new (pooled) connection for reading; the caller disposes it.</summary>
     public async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
     {
@@ -87,6 +102,11 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 return;
             }
             _disposed = true;
+            foreach (var command in _prepared.Values)
+            {
+                command.Dispose();
+            }
+            _prepared.Clear();
             _writer?.Dispose();
             _writer = null;
             // Close the pooled readers too, so the file can be moved or deleted once we are done.

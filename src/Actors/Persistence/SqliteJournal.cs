@@ -42,7 +42,6 @@ public sealed class SqliteJournal : IJournal
 
     private readonly SqliteDatabase _database;
     private readonly TimeProvider _clock;
-    private SqliteCommand? _insert;
 
     /// <param name="path">The database file; it and its directory are created when missing.</param>
     /// <param name="clock">Stamps <c>created</c>; the system clock by default.</param>
@@ -143,21 +142,12 @@ public sealed class SqliteJournal : IJournal
         return ReadByOrderingAsync(JournalArguments.TagKey(tag), fromOrdering, max, cancellationToken);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _database.WriteAsync(this, static (_, journal) =>
-        {
-            journal._insert?.Dispose();
-            journal._insert = null;
-            return 0;
-        }, CancellationToken.None).ConfigureAwait(false);
-        await _database.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
 
     /// <summary>Inserts the batch in one transaction. Runs under the database's write lock.</summary>
     private void Append(SqliteConnection connection, PersistenceId persistenceId, IReadOnlyList<JournalWrite> events)
     {
-        var insert = _insert ??= PrepareInsert(connection);
+        var insert = _database.Prepared("insert", PrepareInsert);
         var created = _clock.GetUtcNow().UtcTicks;
         using var transaction = connection.BeginTransaction(deferred: false);
         insert.Transaction = transaction;
