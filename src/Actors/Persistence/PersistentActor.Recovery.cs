@@ -24,8 +24,10 @@ public abstract partial class PersistentActor
     private async Task RecoverAsync()
     {
         var persistence = _persistence!;
+        var journal = persistence.Journal;
         object? replaying = null;
         long replayed = 0;
+        Task<List<JournalEntry>>? next = null;
         try
         {
             var from = await OfferSnapshotAsync(persistence.SnapshotStore) + 1;
@@ -33,17 +35,22 @@ public abstract partial class PersistentActor
             {
                 return;
             }
-            while (true)
+            // Pipelined: the next chunk is read on the thread pool while the actor deserializes
+            // and applies this one, so the journal's I/O and the actor's work overlap.
+            next = ReadChunkInBackground(journal, _id, from);
+            while (next is not null)
             {
-                var chunk = await ReadChunkAsync(persistence.Journal, _serialization!, _id, from);
+                var chunk = await next;
                 if (!IsCurrentIncarnation)
                 {
                     return;
                 }
-                foreach (var (sequenceNr, @event) in chunk)
+                next = chunk.Count == ReplayChunkSize ? ReadChunkInBackground(journal, _id, chunk[^1].SequenceNr + 1) : null;
+                foreach (var entry in chunk)
                 {
+                    var @event = Deserialize(entry);
                     replaying = @event;
-                    _lastSequenceNr = sequenceNr;
+                    _lastSequenceNr = entry.SequenceNr;
                     if (!TryHandle(_recoverHandlers, @event))
                     {
                         Unhandled(@event);
@@ -51,20 +58,18 @@ public abstract partial class PersistentActor
                 }
                 replaying = null;
                 replayed += chunk.Count;
-                if (chunk.Count < ReplayChunkSize)
+                if (next is not null)
                 {
-                    break;
-                }
-                from = _lastSequenceNr + 1;
-                // Between chunks, let the mailbox run system messages (a stop, a watch).
-                await Task.Yield();
-                if (!IsCurrentIncarnation)
-                {
-                    return;
+                    // Between chunks, let the mailbox run system messages (a stop, a watch).
+                    await Task.Yield();
+                    if (!IsCurrentIncarnation)
+                    {
+                        return;
+                    }
                 }
             }
             // Deleted events are not replayed, but their sequence numbers stay taken.
-            var highest = await persistence.Journal.ReadHighestSequenceNrAsync(_id);
+            var highest = await journal.ReadHighestSequenceNrAsync(_id);
             if (!IsCurrentIncarnation)
             {
                 return;
@@ -76,6 +81,11 @@ public abstract partial class PersistentActor
         }
         catch (Exception cause)
         {
+            if (next is { IsCompleted: false })
+            {
+                // Nobody awaits the prefetch any more: observe its failure, if it fails.
+                _ = next.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
             if (!IsCurrentIncarnation)
             {
                 return;
@@ -122,28 +132,31 @@ public abstract partial class PersistentActor
     }
 
     /// <summary>
-    /// Reads and deserializes up to <see cref="ReplayChunkSize"/> events from
-    /// <paramref name="from"/> on. It completes the read (and closes the connection) on its own,
-    /// off the actor's context: if the actor stops meanwhile, nothing is left open.
+    /// Reads up to <see cref="ReplayChunkSize"/> events from <paramref name="from"/> on, on the
+    /// thread pool. The read completes (and closes its connection) on its own: if the actor stops
+    /// meanwhile, nothing is left open.
     /// </summary>
-    private static async Task<List<(long SequenceNr, object Event)>> ReadChunkAsync(
-        IJournal journal, SerializerRegistry serialization, PersistenceId id, long from)
-    {
-        var events = new List<(long, object)>();
-        await foreach (var entry in journal.ReplayAsync(id, from, long.MaxValue, ReplayChunkSize).ConfigureAwait(false))
+    private static Task<List<JournalEntry>> ReadChunkInBackground(IJournal journal, PersistenceId id, long from) =>
+        Task.Run(async () =>
         {
-            object @event;
-            try
+            var entries = new List<JournalEntry>(ReplayChunkSize);
+            await foreach (var entry in journal.ReplayAsync(id, from, long.MaxValue, ReplayChunkSize).ConfigureAwait(false))
             {
-                @event = serialization.Deserialize(new SerializedMessage(entry.Manifest, entry.Payload));
+                entries.Add(entry);
             }
-            catch (Exception e)
-            {
-                throw new InvalidOperationException(
-                    $"Event {entry.SequenceNr} of '{id}' (manifest '{entry.Manifest}') cannot be deserialized.", e);
-            }
-            events.Add((entry.SequenceNr, @event));
+            return entries;
+        });
+
+    private object Deserialize(JournalEntry entry)
+    {
+        try
+        {
+            return _serialization!.Deserialize(new SerializedMessage(entry.Manifest, entry.Payload));
         }
-        return events;
+        catch (Exception e)
+        {
+            throw new InvalidOperationException(
+                $"Event {entry.SequenceNr} of '{_id}' (manifest '{entry.Manifest}') cannot be deserialized.", e);
+        }
     }
 }
