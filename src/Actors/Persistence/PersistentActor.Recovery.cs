@@ -58,9 +58,10 @@ public abstract partial class PersistentActor
                 }
                 replaying = null;
                 replayed += chunk.Count;
-                if (next is not null)
+                if (next is { IsCompleted: true })
                 {
-                    // Between chunks, let the mailbox run system messages (a stop, a watch).
+                    // Between chunks, let the mailbox run system messages (a stop, a watch); when
+                    // the next chunk is still being read, awaiting it below does that already.
                     await Task.Yield();
                     if (!IsCurrentIncarnation)
                     {

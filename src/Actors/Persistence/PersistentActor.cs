@@ -32,7 +32,7 @@ namespace Actors.Persistence;
 public abstract partial class PersistentActor : ActorBase
 {
     /// <summary>How many events recovery reads (and deserializes) per journal query.</summary>
-    internal const int ReplayChunkSize = 4096;
+    internal const int ReplayChunkSize = 8192;
 
     private Handler[] _recoverHandlers = [];
     private Handler[] _commandHandlers = [];
