@@ -48,6 +48,7 @@ public abstract partial class PersistentActor
                 next = chunk.Count == ReplayChunkSize ? ReadChunkInBackground(journal, _id, chunk[^1].SequenceNr + 1) : null;
                 foreach (var entry in chunk)
                 {
+                    replaying = null;
                     var @event = Deserialize(entry);
                     replaying = @event;
                     _lastSequenceNr = entry.SequenceNr;
