@@ -3,6 +3,7 @@ namespace Actors.Cell;
 internal sealed partial class ActorCell
 {
     private bool _awaitingHandler;
+    private Task? _awaitedHandler;
     private ActorSynchronizationContext? _synchronizationContext;
 
     /// <summary>
@@ -23,6 +24,7 @@ internal sealed partial class ActorCell
             task.GetAwaiter().GetResult();
         }
         _awaitingHandler = true;
+        _awaitedHandler = task;
         task.ContinueWith(
             static (completed, state) => ((ActorCell)state!).PostSystem(new SystemMessage.HandlerCompleted(completed)),
             this,
@@ -65,11 +67,14 @@ internal sealed partial class ActorCell
 
     private void HandlerCompleted(Task task)
     {
-        if (!_awaitingHandler)
+        // A handler of a failed (restarted) incarnation may complete while the new incarnation
+        // awaits its own: only the awaited one lets user messages flow again.
+        if (!_awaitingHandler || !ReferenceEquals(task, _awaitedHandler))
         {
             return;
         }
         _awaitingHandler = false;
+        _awaitedHandler = null;
         if (task.Exception is { } failure)
         {
             HandleInvokeFailure(failure.InnerExceptions.Count == 1 ? failure.InnerExceptions[0] : failure);

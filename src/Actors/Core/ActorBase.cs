@@ -77,13 +77,15 @@ public abstract class ActorBase
 
     internal void InvokeUnhandled(object message) => Unhandled(message);
 
-    internal void InvokePreStart() => PreStart();
+    // Virtual so that runtime base classes (PersistentActor) can wrap the user's hooks, as
+    // Akka's AroundPreStart / AroundPostRestart do.
+    internal virtual void InvokePreStart() => PreStart();
 
     internal void InvokePostStop() => PostStop();
 
     internal void InvokePreRestart(Exception reason, object? message) => PreRestart(reason, message);
 
-    internal void InvokePostRestart(Exception reason) => PostRestart(reason);
+    internal virtual void InvokePostRestart(Exception reason) => PostRestart(reason);
 
     internal SupervisorStrategy InvokeSupervisorStrategy() => SupervisorStrategy();
 }
