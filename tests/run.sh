@@ -18,6 +18,15 @@ if ((${#missing[@]})); then
   apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null || { echo "apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
+# Servers some tests use. A test that needs one and finds none says so loudly (skipped).
+echo "== services"
+source tests/services/postgres.sh || true
+if [[ -n ${ACTORS_TEST_POSTGRES:-} ]]; then
+  echo "PostgreSQL: up (ACTORS_TEST_POSTGRES set)"
+else
+  echo "PostgreSQL: NOT AVAILABLE: the PostgreSQL journal tests will be skipped"
+fi
+
 echo "== build"
 if ! dotnet build Actors.sln -c Release -warnaserror -nologo -v quiet; then
   echo "0 passed, 1 failed"

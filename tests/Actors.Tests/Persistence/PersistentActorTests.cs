@@ -10,7 +10,7 @@ namespace Actors.Tests.Persistence;
 /// <see cref="PersistentActor"/> over a SQLite journal in a temp directory (through a
 /// <see cref="GatedJournal"/>, so a test can hold a write or a replay in flight).
 /// </summary>
-public sealed class PersistentActorTests : TestKit.TestKit
+public sealed class PersistentActorTests : Actors.TestKit.TestKit
 {
     private const int SnapshotEvery = 3;
     private readonly string _directory = Directory.CreateTempSubdirectory("actors-persistent-").FullName;

@@ -8,7 +8,7 @@ namespace Actors.Tests.Persistence;
 /// <see cref="PersistentActor"/> on the cluster journal: PostgreSQL (<c>ACTORS_TEST_POSTGRES</c>),
 /// in a schema of its own per test.
 /// </summary>
-public sealed class PostgresPersistentActorTests : TestKit.TestKit
+public sealed class PostgresPersistentActorTests : Actors.TestKit.TestKit
 {
     private readonly string _schema = PostgresTestDatabase.NewSchema();
     private readonly PostgresJournal? _journal;
