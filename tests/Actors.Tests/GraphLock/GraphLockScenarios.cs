@@ -15,9 +15,12 @@ namespace Actors.Tests.GraphLock;
 /// </summary>
 public sealed class GraphLockScenarios : TestKit.TestKit
 {
+    private readonly ITestOutputHelper _output;
+
     public GraphLockScenarios(ITestOutputHelper output)
         : base(output: output)
     {
+        _output = output;
     }
 
     // ================================================================ read side
@@ -1064,6 +1067,309 @@ public sealed class GraphLockScenarios : TestKit.TestKit
 
         clock.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(fired.Wait(Dilated(GraphLockHarness.WaitLimit)), "the timer fired");
+    }
+
+    // ================================================================ where code may run
+
+    /// <summary>
+    /// Read step 5: the Coordinator's own reads need no read lock: it answers queries about the
+    /// graph lock while a reader holds it and a writer waits, and a write body runs on the
+    /// Coordinator with no IoThread and no reader counted.
+    /// </summary>
+    [Fact]
+    public void Reads_on_the_coordinator_need_no_read_lock()
+    {
+        using var h = new GraphLockHarness(this);
+        var io = h.StartIoThread("io0");
+        var reader = h.Lock(io, "r1");
+        var writer = h.RequestWrite("W1", section =>
+        {
+            section.AssertWritable();
+            h.Journal.Add($"body on an IoThread: {IoThread.Current is not null}, readers: {h.Monitor.Readers}");
+        });
+        h.StepUntil(() => h.Context("io0") is { ReportedEpoch: 1 }, "io0 reported to the waiting writer");
+        var status = h.Status();
+        Assert.True(status.WriterActive && !status.InWriteSection, "the Coordinator answered while the writer waits");
+
+        h.Unlock(reader);
+        h.Await(writer.Completed, "W1 completed");
+        Assert.Contains("body on an IoThread: False, readers: 0", h.Journal.Entries);
+        h.AssertNoViolations();
+    }
+
+    /// <summary>WriteSection.AssertWritable holds inside the section, on the Coordinator; it fails off the Coordinator and once the section closed.</summary>
+    [Fact]
+    public void AssertWritable_fails_off_the_coordinator_and_after_the_write_section_closed()
+    {
+        using var h = new GraphLockHarness(this);
+        Exception? offCoordinator = null;
+        var writer = h.RequestWrite("W1", async section =>
+        {
+            section.AssertWritable();
+            offCoordinator = await Task.Run(() => Record.Exception(section.AssertWritable));
+            section.AssertWritable();
+        });
+        h.Await(writer.Completed, "W1 completed");
+        Assert.Contains("must run on the Coordinator", Assert.IsType<InvalidOperationException>(offCoordinator).Message);
+
+        var closed = Assert.Throws<InvalidOperationException>(() => writer.Section!.AssertWritable());
+        Assert.Contains("closed", closed.Message);
+        Assert.Throws<InvalidOperationException>(() => writer.Section!.Defer("late", _ => Task.CompletedTask));
+    }
+
+    /// <summary>With debug assertions on, IoThread.AssertReadable fails unless a reader holds the lock there (and off the IoThread's loop).</summary>
+    [Fact]
+    public void AssertReadable_fails_without_a_read_lock_when_debug_assertions_are_on()
+    {
+        using var h = new GraphLockHarness(this);
+        var io = h.StartIoThread("io0");
+        var unlocked = Assert.Throws<InvalidOperationException>(() => h.RunOn(io, iothread => iothread.AssertReadable()));
+        Assert.Contains("'io0'", unlocked.Message);
+
+        var reader = h.Lock(io, "r1");
+        h.RunOn(io, iothread => iothread.AssertReadable());
+        Assert.Throws<InvalidOperationException>(() => io.Instance.AssertReadable());
+        h.Unlock(reader);
+        Assert.Throws<InvalidOperationException>(() => h.RunOn(io, iothread => iothread.AssertReadable()));
+    }
+
+    /// <summary>Debug assertions are a switch: off, AssertReadable costs a branch and never throws on its loop.</summary>
+    [Fact]
+    public void AssertReadable_is_silent_when_debug_assertions_are_off()
+    {
+        using var h = new GraphLockHarness(this, debugAssertions: false);
+        var io = h.StartIoThread("io0");
+        h.RunOn(io, iothread => iothread.AssertReadable());
+    }
+
+    // ================================================================ randomized schedules
+
+    /// <summary>
+    /// Random schedules of lock, unlock (often on another IoThread), register, unregister, write
+    /// (with deferred actions, some taking the write lock themselves) and single steps of every
+    /// party, all on manual loops, so a seed replays exactly (GRAPHLOCK_SEED=n, or a range a-b).
+    /// Checked: no write section while a reader holds the lock (monitor, and each write body
+    /// against the model), every parked reader runs, every write completes, every deferred
+    /// action runs exactly once, and a last write gets in (the balances add up to zero).
+    /// </summary>
+    [Fact]
+    public void Random_schedules_keep_the_lock_safe_and_let_every_reader_writer_and_deferred_action_run()
+    {
+        foreach (var seed in Seeds())
+        {
+            try
+            {
+                var summary = RunSchedule(seed);
+                _output.WriteLine($"seed {seed}: {summary}");
+            }
+            catch (Exception e)
+            {
+                throw new XunitException($"Schedule with seed {seed} failed (replay: GRAPHLOCK_SEED={seed}): {e}");
+            }
+        }
+    }
+
+    private static IEnumerable<int> Seeds()
+    {
+        var spec = Environment.GetEnvironmentVariable("GRAPHLOCK_SEED");
+        if (string.IsNullOrWhiteSpace(spec))
+        {
+            return Enumerable.Range(1, 50);
+        }
+        var range = spec.Split('-', 2, StringSplitOptions.TrimEntries);
+        var from = int.Parse(range[0]);
+        var to = range.Length == 2 ? int.Parse(range[1]) : from;
+        return Enumerable.Range(from, to - from + 1);
+    }
+
+    private string RunSchedule(int seed)
+    {
+        var random = new Random(seed);
+        using var h = new GraphLockHarness(this, manualCoordinator: true, system: ActorSystem.Create("schedule-" + seed, new ActorSystemSetup()));
+        var live = new List<IoThreadHandle>();
+        var readers = new List<Reader>();
+        var writers = new List<Writer>();
+        var held = new List<Writer>();
+        var deferredRuns = new Dictionary<string, int>();
+        var failures = new List<string>();
+        int ioIds = 0, readerIds = 0, writeIds = 0, stops = 0, nestedPending = 0, parked = 0, heldTotal = 0;
+
+        // IoThreads register with the Coordinator or with one of up to two host aggregators.
+        var hosts = Enumerable.Range(0, random.Next(3)).Select(i => h.StartHost("h" + i)).ToList();
+        var registries = hosts.Select(host => host.Ref).Prepend(h.Coordinator).ToList();
+
+        void StartIoThread() =>
+            live.Add(h.StartIoThread("io" + ioIds++, registry: registries[random.Next(registries.Count)], awaitRegistered: false));
+
+        // Every party of the lock, each on its manual loop.
+        List<EventLoop> Parties() => [.. live.Select(io => io.Loop), .. hosts.Select(host => host.Loop), h.CoordinatorLoop!];
+
+        IoThreadHandle Pick() => live[random.Next(live.Count)];
+
+        void CheckNoReaders(string where)
+        {
+            var holding = readers.Where(r => r.Holds).Select(r => r.Name).ToList();
+            if (holding.Count > 0)
+            {
+                failures.Add($"{where} runs while {string.Join(", ", holding)} hold the read lock");
+            }
+        }
+
+        Func<WriteSection, Task> Body(string name, int depth) => async section =>
+        {
+            CheckNoReaders(name);
+            for (var d = random.Next(3); d > 0; d--)
+            {
+                var id = $"{name}.d{d}";
+                var nested = depth < 2 && random.Next(4) == 0;
+                deferredRuns[id] = 0;
+                section.Defer(id, async deferred =>
+                {
+                    deferredRuns[id]++;
+                    if (nested)
+                    {
+                        nestedPending++;
+                        await deferred.WriteAsync(id + ".w", Body(id + ".w", depth + 1));
+                        nestedPending--;
+                    }
+                });
+            }
+            for (var turns = random.Next(3); turns > 0; turns--)
+            {
+                await Task.Yield();
+                CheckNoReaders(name);
+            }
+        };
+
+        for (var i = random.Next(1, 4); i > 0; i--)
+        {
+            StartIoThread();
+        }
+        for (var op = 0; op < 300; op++)
+        {
+            var roll = random.Next(100);
+            if (roll < 22)
+            {
+                var reader = h.Lock(Pick(), "r" + readerIds++);
+                readers.Add(reader);
+                parked += reader.IsParked ? 1 : 0;
+            }
+            else if (roll < 40)
+            {
+                var inside = readers.Where(r => r.Entered.IsCompletedSuccessfully && !r.IsReleased).ToList();
+                if (inside.Count > 0)
+                {
+                    var reader = inside[random.Next(inside.Count)];
+                    var stays = live.Contains(reader.LockedOn) && random.Next(10) < 6;
+                    h.Unlock(reader, stays ? reader.LockedOn : Pick());
+                }
+            }
+            else if (roll < 75)
+            {
+                var loops = Parties();
+                h.Step([loops[random.Next(loops.Count)]]);
+            }
+            else if (roll < 82)
+            {
+                // A held write stays in its section across other messages until a later step releases it.
+                var name = "W" + writeIds++;
+                var hold = random.Next(4) == 0;
+                var writer = h.RequestWrite(name, Body(name, depth: 0), hold);
+                writers.Add(writer);
+                if (hold)
+                {
+                    held.Add(writer);
+                    heldTotal++;
+                }
+            }
+            else if (roll < 86)
+            {
+                if (held.Count > 0)
+                {
+                    var writer = held[random.Next(held.Count)];
+                    held.Remove(writer);
+                    writer.Release();
+                }
+            }
+            else if (roll < 90)
+            {
+                if (live.Count < 5)
+                {
+                    StartIoThread();
+                }
+            }
+            else if (roll < 94)
+            {
+                // Only an IoThread whose nodes moved away stops: none of its readers still waits there.
+                var candidates = live.Where(io => !readers.Any(r => r.LockedOn == io && !r.Entered.IsCompleted)).ToList();
+                if (live.Count > 1 && candidates.Count > 0)
+                {
+                    var io = candidates[random.Next(candidates.Count)];
+                    live.Remove(io);
+                    io.Ref.Tell(StopIoThread.Instance);
+                    h.StepUntil(() => ((ActorRefBase)io.Ref).IsTerminated, $"{io} stopped", [io.Loop]);
+                    stops++;
+                }
+            }
+            else
+            {
+                StepAllInRandomOrder();
+            }
+        }
+
+        // Drain: held writes finish, every reader leaves (on a random IoThread), parked ones once they got in.
+        held.ForEach(w => w.Release());
+        for (var round = 0; ; round++)
+        {
+            foreach (var reader in readers.Where(r => r.Entered.IsCompletedSuccessfully && !r.IsReleased).ToList())
+            {
+                h.Unlock(reader, Pick());
+            }
+            var progress = StepAllInRandomOrder();
+            if (writers.All(w => w.Completed.IsCompleted) && readers.All(r => r.IsReleased) && nestedPending == 0 && deferredRuns.Values.All(n => n > 0))
+            {
+                break;
+            }
+            if (!progress && !readers.Any(r => r.Entered.IsCompletedSuccessfully && !r.IsReleased))
+            {
+                var status = h.Status();
+                throw new XunitException(
+                    $"Stuck: nothing left to run, yet {writers.Count(w => !w.Completed.IsCompleted)} writes wait, " +
+                    $"{readers.Count(r => !r.Entered.IsCompleted)} readers are parked and {nestedPending} nested writes wait. " +
+                    $"Coordinator: writer active {status.WriterActive}, epoch {status.Epoch}, orphaned {status.Orphaned}, " +
+                    $"contexts {string.Join(", ", status.Contexts)}.");
+            }
+            if (round > 100_000)
+            {
+                throw new XunitException("The schedule did not drain within 100000 rounds.");
+            }
+        }
+        h.StepUntilIdle();
+
+        Assert.Empty(failures);
+        h.AssertNoViolations();
+        Assert.All(writers, w => Assert.IsType<WriteCompleted>(w.Completed.Result));
+        Assert.All(deferredRuns, run => Assert.True(run.Value == 1, $"deferred action {run.Key} ran {run.Value} times"));
+        var last = h.RequestWrite("last");
+        h.Await(last.Completed, "a last write got in: the balances add up to zero");
+        var final = h.Status();
+        Assert.Equal(deferredRuns.Count, final.DeferredActionsRun);
+        Assert.Equal(0, final.DeferredActionsFailed);
+        Assert.Equal(0, final.Orphaned + final.Contexts.Sum(c => c.Readers));
+        return $"{readers.Count} readers ({parked} parked, {readers.Count(r => r.LockedOn != r.UnlockedOn)} migrated), " +
+            $"{writers.Count} writes (+{final.WritesDone - writers.Count - 1} nested, {heldTotal} held), {deferredRuns.Count} deferred, " +
+            $"{ioIds} IoThreads ({stops} stopped) under {hosts.Count} hosts, orphaned {final.Orphaned}";
+
+        bool StepAllInRandomOrder()
+        {
+            var loops = Parties().OrderBy(_ => random.Next()).ToList();
+            var progress = false;
+            foreach (var loop in loops)
+            {
+                progress |= h.Step([loop]);
+            }
+            return progress;
+        }
     }
 
     // ================================================================ helpers
