@@ -905,6 +905,36 @@ public sealed class GraphLockScenarios : TestKit.TestKit
     }
 
     /// <summary>
+    /// Asynchronous disk I/O completes back on the IoThread's own thread: a request that awaits
+    /// work finishing on a pool thread resumes on its loop, still holding its read lock there.
+    /// </summary>
+    [Fact]
+    public void A_request_resumes_on_its_own_IoThread_after_asynchronous_IO_and_keeps_its_read_lock()
+    {
+        using var h = new GraphLockHarness(this);
+        var io = h.StartIoThread("io0", manual: false);
+        (int Before, int Completion, int After) threads = default;
+        var resumedOnLoop = false;
+        var request = h.RunOn(io, async iothread =>
+        {
+            await iothread.ReadLockAsync();
+            var before = Environment.CurrentManagedThreadId;
+            // The "disk I/O": completes on a pool thread.
+            var completion = await Task.Run(() => Environment.CurrentManagedThreadId);
+            threads = (before, completion, Environment.CurrentManagedThreadId);
+            resumedOnLoop = io.Loop.IsCurrent;
+            iothread.AssertReadable();
+            iothread.ReadUnlock();
+        });
+        h.Await(request, "the request completed");
+        Assert.True(resumedOnLoop);
+        Assert.Equal(threads.Before, threads.After);
+        Assert.NotEqual(threads.Before, threads.Completion);
+        Assert.Equal(0, h.Monitor.Readers);
+        h.AssertNoViolations();
+    }
+
+    /// <summary>
     /// Notify is never lost (a wake-up is backed by state the sleeper re-checks): each round,
     /// several threads at once post a callback, schedule a bottom half and message an actor on a
     /// threaded loop that has just gone to sleep, and every one of them runs. 500 rounds.
