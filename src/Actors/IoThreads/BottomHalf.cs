@@ -32,7 +32,8 @@ public sealed class BottomHalf
     /// <summary>The next bottom half of the loop's list; written once under the list lock, read by walkers.</summary>
     internal BottomHalf? Next;
 
-    public bool IsScheduled => (Volatile.Read(ref _flags) & Scheduled) != 0;
+    /// <summary>A run is pending: scheduled, and neither cancelled nor deleted since (Delete leaves the Scheduled bit set).</summary>
+    public bool IsScheduled => (Volatile.Read(ref _flags) & (Scheduled | Deleted)) == Scheduled;
 
     public bool IsDeleted => (Volatile.Read(ref _flags) & Deleted) != 0;
 

@@ -28,6 +28,7 @@ public sealed class EventLoop : IDisposable
     private long _bottomHalfGeneration;
     private long _timerSequence;
     private long _armedWakeDeadline = long.MaxValue;
+    private int _wakeTimerSpent;
     private int _notifyMe;
     private int _notified;
     private volatile bool _stopping;
@@ -388,18 +389,23 @@ public sealed class EventLoop : IDisposable
         return ran;
     }
 
-    /// <summary>
-    /// The clock timer fired, possibly a little before the deadline it was armed for (the OS
-    /// timer has millisecond granularity). It forgets that deadline, so that the loop, finding
-    /// nothing due yet, arms it again instead of believing it still armed.
-    /// </summary>
+    /// <summary>The clock timer fired: the deadline it was armed for no longer stands for a pending wake-up.</summary>
     private void WakeTimerFired()
     {
-        Interlocked.Exchange(ref _armedWakeDeadline, long.MaxValue);
+        Volatile.Write(ref _wakeTimerSpent, 1);
         Notify();
     }
 
     /// <summary>Keeps one clock timer armed for the earliest deadline; it only notifies the loop.</summary>
+    /// <remarks>
+    /// The clock's timer may fire before the deadline: a system timer counts whole milliseconds
+    /// and truncates the delay (asked for 1.5 ms, it may fire after 1 ms). Case 1: it fired at or
+    /// after the deadline: the iteration it wakes runs the due timer. Case 2: it fired early:
+    /// nothing is due and that arming is spent, so it is armed again for the rest even though the
+    /// deadline did not change; otherwise the loop would sleep past the deadline. A firing that
+    /// races with the check below sets the flag after we read 0, but its Notify brings another
+    /// iteration, which re-arms. (For the rest of a millisecond the loop may re-arm a few times.)
+    /// </remarks>
     private void ArmWakeTimer()
     {
         while (_timers.TryPeek(out var entry, out _) && entry.Timer.ArmedSequence != entry.Sequence)
@@ -410,11 +416,13 @@ public sealed class EventLoop : IDisposable
         {
             return;
         }
-        if (key.Deadline == Interlocked.Read(ref _armedWakeDeadline))
+        if (key.Deadline == _armedWakeDeadline && Volatile.Read(ref _wakeTimerSpent) == 0)
         {
             return;
         }
-        Interlocked.Exchange(ref _armedWakeDeadline, key.Deadline);
+        _armedWakeDeadline = key.Deadline;
+        // Cleared before the timer is changed: a firing of this arming sets it again.
+        Volatile.Write(ref _wakeTimerSpent, 0);
         var delay = Clock.GetElapsedTime(Clock.GetTimestamp(), key.Deadline);
         _wakeTimer.Change(delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
     }
