@@ -20,27 +20,35 @@ internal sealed class NodeHarness
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
-    private readonly Actors.TestKit.TestKit _kit;
+    private readonly Actors.TestKit.TestKitBase _kit;
+    private readonly ActorSystem _system;
 
-    public NodeHarness(Actors.TestKit.TestKit kit, IGraphJournal? journal = null, Nodes.Disk.DiskBackend? disk = null)
+    /// <param name="kit">The test, for its waits.</param>
+    /// <param name="journal">Where the graph persists (in memory unless given).</param>
+    /// <param name="disk">The disk backend, for file nodes.</param>
+    /// <param name="system">Another actor system than the test's (a second incarnation of the host).</param>
+    /// <param name="drivers">Adds drivers a scenario needs.</param>
+    public NodeHarness(Actors.TestKit.TestKitBase kit, IGraphJournal? journal = null, Nodes.Disk.DiskBackend? disk = null, ActorSystem? system = null, Action<DriverRegistry>? drivers = null)
     {
         _kit = kit;
+        _system = system ?? kit.Sys;
         Journal = journal ?? new InMemoryGraphJournal();
         Monitor = new GraphLockMonitor();
         var options = new GraphLockOptions(DebugAssertions: true, Monitor: Monitor);
-        Coordinator = kit.Sys.ActorOf(Actors.GraphLock.Coordinator.Props(options), "coordinator");
-        var drivers = DriverRegistry.CreateDefault(disk);
-        drivers.Register(DriverInfo.Protocol("memory"), s => new Samples.MemoryNode(s));
-        drivers.RegisterFromConfig(ConfigFactory.ParseString("""nodes.drivers.counter { type = "Nodes.Tests.Samples.CountingFilter, Nodes.Tests", kind = filter }"""));
-        Runtime = new GraphRuntime("h1", drivers);
+        Coordinator = _system.ActorOf(Actors.GraphLock.Coordinator.Props(options), "coordinator");
+        var registry = DriverRegistry.CreateDefault(disk);
+        registry.Register(DriverInfo.Protocol("memory"), s => new Samples.MemoryNode(s));
+        registry.RegisterFromConfig(ConfigFactory.ParseString("""nodes.drivers.counter { type = "Nodes.Tests.Samples.CountingFilter, Nodes.Tests", kind = filter }"""));
+        drivers?.Invoke(registry);
+        Runtime = new GraphRuntime("h1", registry);
         foreach (var name in new[] { "io0", "io1" })
         {
-            var loop = new EventLoop(name, kit.Sys.Scheduler.Clock);
-            IoThread.Start(kit.Sys, name, Coordinator, options, loop);
+            var loop = new EventLoop(name, _system.Scheduler.Clock);
+            IoThread.Start(_system, name, Coordinator, options, loop);
             kit.AwaitCondition(() => loop.Owner is IoThread, Timeout);
             Runtime.AddIoThread((IoThread)loop.Owner!);
         }
-        Graph = kit.Sys.ActorOf(GraphService.Props(Coordinator, Runtime, Journal), "graph");
+        Graph = _system.ActorOf(GraphService.Props(Coordinator, Runtime, Journal), "graph");
     }
 
     public IActorRef Coordinator { get; }
@@ -88,7 +96,7 @@ internal sealed class NodeHarness
     }
 
     public IoThreadStatus Status(string ioThread) =>
-        _kit.Sys.ResolveActorRef(ActorPath.Parse($"{_kit.Sys.Address}/system/iothreads/{ioThread}"))!
+        _system.ResolveActorRef(ActorPath.Parse($"{_system.Address}/system/iothreads/{ioThread}"))!
             .Ask<IoThreadStatus>(QueryIoThread.Instance, Timeout).GetAwaiter().GetResult();
 
     public static ImmutableSortedDictionary<string, string> Options(string options) => options.Length == 0
