@@ -116,6 +116,10 @@ public sealed class IoThread : ActorBase
         Loop.AssertOnLoop();
         Loop.Owner = this;
         _self = Self;
+        // A registry that dies drops this context, and the writer stops counting its readers:
+        // this IoThread then must not admit any, so it dies with it (DESIGN §4: a context that
+        // dies with its host loses its readers with it).
+        Context.Watch(_registry);
         _registry.Tell(new RegisterContext(Name, _self), _self);
     }
 
@@ -161,6 +165,9 @@ public sealed class IoThread : ActorBase
                     _writerActive = false;
                     ResumeParked();
                 }
+                return true;
+            case Terminated terminated when terminated.ActorRef.Equals(_registry):
+                Context.Stop(Self);
                 return true;
             case StopIoThread:
                 _stoppingCleanly = true;

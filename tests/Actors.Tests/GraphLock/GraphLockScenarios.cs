@@ -649,6 +649,28 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
         h.AssertNoViolations();
     }
 
+    /// <summary>
+    /// A host aggregator that dies takes its IoThreads with it: the Coordinator drops the host's
+    /// count, so those IoThreads must not admit readers the writer no longer waits for.
+    /// </summary>
+    [Fact]
+    public void The_iothreads_of_a_host_aggregator_that_dies_stop_with_it()
+    {
+        using var h = new GraphLockHarness(this, manualCoordinator: true);
+        var hostA = h.StartHost("a");
+        var a0 = h.StartIoThread("a-io0", registry: hostA.Ref);
+        Watch(a0.Ref);
+
+        hostA.Ref.Tell(Actors.Messages.Kill.Instance, Nobody.Instance);
+        h.StepUntil(() => h.Status().Contexts.IsEmpty, "the Coordinator dropped host:a");
+        h.StepUntilIdle();
+        ExpectTerminated(a0.Ref, GraphLockHarness.WaitLimit);
+
+        var writer = h.RequestWrite("W1");
+        h.Await(writer.Completed, "W1 completed");
+        h.AssertNoViolations();
+    }
+
     /// <summary>An IoThread that registers with its host's aggregator while a writer waits is told so, parks its readers, and is waited for.</summary>
     [Fact]
     public void A_host_aggregator_forwards_the_waiting_write_to_an_IoThread_that_registers_late()
