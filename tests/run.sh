@@ -51,6 +51,7 @@ for project in $(find tests -name '*.Tests.csproj' | sort); do
   counters=$(grep -o '<Counters [^>]*>' "$trx")
   get() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
   p=$(get passed) f=$(get failed) t=$(get total) e=$(get executed)
+  echo "$name: $p passed, $f failed, $((t - e)) skipped"
   passed=$((passed + p))
   failed=$((failed + f + ($(get error) + 0)))
   skipped=$((skipped + t - e))
