@@ -110,6 +110,44 @@ public sealed class EventLoop : IDisposable
 
     public void Post(Action action) => Post(static state => ((Action)state!)(), action);
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on the loop's thread (at once when already there) and
+    /// completes with its result: how code elsewhere enters an IoThread and waits for it.
+    /// </summary>
+    public Task<T> RunAsync<T>(Func<Task<T>> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (IsCurrent)
+        {
+            return work();
+        }
+        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(static state =>
+        {
+            var (work, result) = ((Func<Task<T>>, TaskCompletionSource<T>))state!;
+            work().ContinueWith(
+                static (task, completion) =>
+                {
+                    var target = (TaskCompletionSource<T>)completion!;
+                    if (task.IsFaulted)
+                    {
+                        target.SetException(task.Exception!.InnerExceptions);
+                    }
+                    else if (task.IsCanceled)
+                    {
+                        target.SetCanceled();
+                    }
+                    else
+                    {
+                        target.SetResult(task.Result);
+                    }
+                },
+                result,
+                TaskScheduler.Default);
+        }, (work, result));
+        return result.Task;
+    }
+
     /// <summary>Creates a bottom half (any thread); it runs only when scheduled.</summary>
     public BottomHalf NewBottomHalf(Action callback, string name = "bh")
     {

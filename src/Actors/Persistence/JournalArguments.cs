@@ -63,4 +63,14 @@ internal static class JournalArguments
         ArgumentOutOfRangeException.ThrowIfNegative(to);
         ArgumentOutOfRangeException.ThrowIfNegative(max);
     }
+
+    /// <summary>Reads one journal row (ordering, persistence_id, sequence_nr, created, manifest, payload, tags), the same in every SQL store.</summary>
+    public static JournalEntry ReadEntry(System.Data.Common.DbDataReader reader, PersistenceId persistenceId) => new(
+        Ordering: reader.GetInt64(0),
+        PersistenceId: persistenceId,
+        SequenceNr: reader.GetInt64(2),
+        Created: new DateTime(reader.GetInt64(3), DateTimeKind.Utc),
+        Manifest: reader.GetString(4),
+        Payload: reader.GetFieldValue<byte[]>(5),
+        Tags: DecodeTags(reader.IsDBNull(6) ? null : reader.GetString(6)));
 }

@@ -105,7 +105,7 @@ public sealed class PostgresJournal : IJournal
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            yield return ReadEntry(reader, persistenceId);
+            yield return JournalArguments.ReadEntry(reader, persistenceId);
         }
     }
 
@@ -202,16 +202,7 @@ public sealed class PostgresJournal : IJournal
                 lastId = id;
                 lastPersistenceId = new PersistenceId(id);
             }
-            yield return ReadEntry(reader, lastPersistenceId);
+            yield return JournalArguments.ReadEntry(reader, lastPersistenceId);
         }
     }
-
-    private static JournalEntry ReadEntry(NpgsqlDataReader reader, PersistenceId persistenceId) => new(
-        Ordering: reader.GetInt64(0),
-        PersistenceId: persistenceId,
-        SequenceNr: reader.GetInt64(2),
-        Created: new DateTime(reader.GetInt64(3), DateTimeKind.Utc),
-        Manifest: reader.GetString(4),
-        Payload: reader.GetFieldValue<byte[]>(5),
-        Tags: JournalArguments.DecodeTags(reader.IsDBNull(6) ? null : reader.GetString(6)));
 }

@@ -89,7 +89,7 @@ public sealed class SqliteJournal : IJournal
         while (reader.Read())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            yield return ReadEntry(reader, persistenceId);
+            yield return JournalArguments.ReadEntry(reader, persistenceId);
         }
     }
 
@@ -226,16 +226,7 @@ public sealed class SqliteJournal : IJournal
                 lastId = id;
                 lastPersistenceId = new PersistenceId(id);
             }
-            yield return ReadEntry(reader, lastPersistenceId);
+            yield return JournalArguments.ReadEntry(reader, lastPersistenceId);
         }
     }
-
-    private static JournalEntry ReadEntry(SqliteDataReader reader, PersistenceId persistenceId) => new(
-        Ordering: reader.GetInt64(0),
-        PersistenceId: persistenceId,
-        SequenceNr: reader.GetInt64(2),
-        Created: new DateTime(reader.GetInt64(3), DateTimeKind.Utc),
-        Manifest: reader.GetString(4),
-        Payload: reader.GetFieldValue<byte[]>(5),
-        Tags: JournalArguments.DecodeTags(reader.IsDBNull(6) ? null : reader.GetString(6)));
 }

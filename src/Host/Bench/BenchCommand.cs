@@ -37,13 +37,13 @@ public static class BenchCommand
         IoThread.Start(system, "bench", coordinator, lockOptions, loop);
         try
         {
-            var node = await OnLoop(loop, () => OpenNodeAsync(options, loop.Clock).AsTask());
+            var node = await loop.RunAsync(() => OpenNodeAsync(options, loop.Clock).AsTask());
             var step = options.Step ?? options.Size;
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"Sending {options.Count} {(options.Write ? "write" : "read")} requests, {options.Size} bytes each, {options.Depth} in parallel (starting at offset {options.Offset}, step size {step})"));
-            var elapsed = await OnLoop(loop, () => RunAsync(node, options, step));
+            var elapsed = await loop.RunAsync(() => RunAsync(node, options, step));
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"Run completed in {elapsed.TotalSeconds:0.000} seconds."));
-            await OnLoop(loop, async () =>
+            await loop.RunAsync(async () =>
             {
                 await CloseTreeAsync(node);
                 return true;
@@ -122,23 +122,5 @@ public static class BenchCommand
                 }
             }
         }
-    }
-
-    /// <summary>Runs <paramref name="work"/> on the loop's thread and waits for its result.</summary>
-    private static Task<T> OnLoop<T>(EventLoop loop, Func<Task<T>> work)
-    {
-        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        loop.Post(() => work().ContinueWith(t =>
-        {
-            if (t.IsFaulted)
-            {
-                result.SetException(t.Exception!.InnerExceptions);
-            }
-            else
-            {
-                result.SetResult(t.Result);
-            }
-        }, TaskScheduler.Default));
-        return result.Task;
     }
 }

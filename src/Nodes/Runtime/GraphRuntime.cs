@@ -42,7 +42,7 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
         while (true)
         {
             var live = Live(nodeName);
-            var attempt = await OnLoop(live.IoThread.Loop, async () =>
+            var attempt = await live.IoThread.Loop.RunAsync(async () =>
             {
                 var io = live.IoThread;
                 await io.ReadLockAsync();
@@ -148,7 +148,7 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
         {
             return;
         }
-        await OnLoop(live.IoThread.Loop, async () =>
+        await live.IoThread.Loop.RunAsync(async () =>
         {
             await live.Node.CloseAsync();
             live.Node.DetachFromLoop();
@@ -160,7 +160,7 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
     {
         var io = IoThreadNamed(ioThreadName);
         var childNodes = children.ToDictionary(c => c.Key, c => Live(c.Value).Node);
-        var node = await OnLoop(io.Loop, () => Drivers.OpenAsync(driver, new NodeSettings(name, options, io.Loop.Clock), childNodes).AsTask());
+        var node = await io.Loop.RunAsync(() => Drivers.OpenAsync(driver, new NodeSettings(name, options, io.Loop.Clock), childNodes).AsTask());
         _nodes[name] = new LiveNode(node, io);
     }
 
@@ -172,7 +172,7 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
             return Task.CompletedTask;
         }
         var childNode = child is null ? null : Live(child).Node;
-        return OnLoop(live.IoThread.Loop, () =>
+        return live.IoThread.Loop.RunAsync(() =>
         {
             live.Node.SetChild(role, childNode);
             return Task.FromResult(true);
@@ -188,12 +188,12 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
             {
                 continue;
             }
-            await OnLoop(live.IoThread.Loop, () =>
+            await live.IoThread.Loop.RunAsync(() =>
             {
                 live.Node.DetachFromLoop();
                 return Task.FromResult(true);
             });
-            await OnLoop(to.Loop, () =>
+            await to.Loop.RunAsync(() =>
             {
                 live.Node.AttachToLoop(to.Loop);
                 return Task.FromResult(true);
@@ -207,32 +207,6 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
 
     private IoThread IoThreadNamed(string name) =>
         _ioThreads.TryGetValue(name, out var io) ? io : throw new GraphException($"IoThread '{name}' does not exist on host '{Host}'");
-
-    /// <summary>Runs <paramref name="work"/> on <paramref name="loop"/>'s thread (inline when already there).</summary>
-    private static Task<T> OnLoop<T>(EventLoop loop, Func<Task<T>> work)
-    {
-        if (loop.IsCurrent)
-        {
-            return work();
-        }
-        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        loop.Post(() => work().ContinueWith(
-            static (task, state) =>
-            {
-                var completion = (TaskCompletionSource<T>)state!;
-                if (task.IsFaulted)
-                {
-                    completion.SetException(task.Exception!.InnerExceptions);
-                }
-                else
-                {
-                    completion.SetResult(task.Result);
-                }
-            },
-            result,
-            TaskScheduler.Default));
-        return result.Task;
-    }
 
     private sealed record LiveNode(BlockNode Node, IoThread IoThread);
 }
