@@ -1,7 +1,18 @@
 using BenchmarkDotNet.Running;
 
-if (args is ["replay", ..]) { Benchmarks.JournalReplay.Run(); return; }
-if (args is ["graph-replay", ..]) { Benchmarks.GraphReplay.Run(); return; }
-
-// Pick benchmarks with --filter, e.g.: dotnet run -c Release --project tests/Benchmarks -- --filter '*Messaging*'
-BenchmarkSwitcher.FromAssembly(typeof(Benchmarks.MessagingBenchmarks).Assembly).Run(args);
+// Console measurements by name; anything else goes to BenchmarkDotNet (pick with --filter, e.g.
+// dotnet run -c Release --project tests/Benchmarks -- --filter '*Messaging*').
+switch (args)
+{
+    case ["replay", ..]:
+        Benchmarks.JournalReplay.Run();
+        return 0;
+    case ["graph-replay", ..]:
+        Benchmarks.GraphReplay.Run();
+        return 0;
+    case ["writer-latency", ..]:
+        return Benchmarks.WriterLatency.Run();
+    default:
+        BenchmarkSwitcher.FromAssembly(typeof(Benchmarks.MessagingBenchmarks).Assembly).Run(args);
+        return 0;
+}

@@ -79,9 +79,15 @@ public sealed class EventLoop : IDisposable
     {
         if (t_current != this)
         {
-            throw new InvalidOperationException($"This must run on IoThread '{Name}', but runs on thread '{Thread.CurrentThread.Name}'.");
+            ThrowNotOnLoop();
         }
     }
+
+    // Out of line, so that the check above inlines into hot paths (the read lock) as a compare.
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void ThrowNotOnLoop() =>
+        throw new InvalidOperationException($"This must run on IoThread '{Name}', but runs on thread '{Thread.CurrentThread.Name}'.");
 
     /// <summary>
     /// Wakes the loop for another iteration; callable from any thread, never lost.

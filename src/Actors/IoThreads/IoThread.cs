@@ -71,7 +71,11 @@ public sealed class IoThread : ActorBase
     /// </summary>
     public ValueTask ReadLockAsync()
     {
-        Loop.AssertOnLoop();
+        // The thread check is a debug assertion: it was most of the fast path's cost.
+        if (_options.DebugAssertions)
+        {
+            Loop.AssertOnLoop();
+        }
         _readers++;
         if (!_writerActive)
         {
@@ -89,7 +93,10 @@ public sealed class IoThread : ActorBase
     /// <summary>Releases a read lock taken on this or another IoThread (the reader may have migrated).</summary>
     public void ReadUnlock()
     {
-        Loop.AssertOnLoop();
+        if (_options.DebugAssertions)
+        {
+            Loop.AssertOnLoop();
+        }
         _options.Monitor?.ExitRead();
         _readers--;
         // Every unlock while a writer waits is reported; the writer may be waiting for this one
