@@ -31,12 +31,15 @@ public sealed class IoThread : ActorBase
     private long _epoch;
     private long _parkedTotal;
 
-    private IoThread(string name, EventLoop loop, IActorRef registry, GraphLockOptions options)
+    private readonly TaskCompletionSource<IoThread>? _started;
+
+    private IoThread(string name, EventLoop loop, IActorRef registry, GraphLockOptions options, TaskCompletionSource<IoThread>? started)
     {
         Name = name;
         Loop = loop;
         _registry = registry;
         _options = options;
+        _started = started;
     }
 
     /// <summary>
@@ -44,12 +47,23 @@ public sealed class IoThread : ActorBase
     /// <paramref name="loop"/>, e.g. a manual one a test steps), registered with
     /// <paramref name="registry"/>: the Coordinator, or this host's aggregator.
     /// </summary>
-    public static IActorRef Start(ActorSystem system, string name, IActorRef registry, GraphLockOptions options, EventLoop? loop = null)
+    public static IActorRef Start(ActorSystem system, string name, IActorRef registry, GraphLockOptions options, EventLoop? loop = null) =>
+        Start(system, name, registry, options, loop, started: null);
+
+    /// <summary>Like <see cref="Start(ActorSystem, string, IActorRef, GraphLockOptions, EventLoop?)"/>, completing with the IoThread once it runs on its loop (a threaded loop).</summary>
+    public static Task<IoThread> StartAsync(ActorSystem system, string name, IActorRef registry, GraphLockOptions options, EventLoop? loop = null)
+    {
+        var started = new TaskCompletionSource<IoThread>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Start(system, name, registry, options, loop, started);
+        return started.Task;
+    }
+
+    private static IActorRef Start(ActorSystem system, string name, IActorRef registry, GraphLockOptions options, EventLoop? loop, TaskCompletionSource<IoThread>? started)
     {
         loop ??= new EventLoop(name, system.Scheduler.Clock);
         system.Dispatchers.Register(loop.Dispatcher);
         return IoThreadSupervisor.For(system).Cell.ActorOf(
-            Core.Props.Create(() => new IoThread(name, loop, registry, options)).WithDispatcher(loop.Dispatcher.Id),
+            Core.Props.Create(() => new IoThread(name, loop, registry, options, started)).WithDispatcher(loop.Dispatcher.Id),
             name);
     }
 
@@ -128,6 +142,7 @@ public sealed class IoThread : ActorBase
         // dies with its host loses its readers with it).
         Context.Watch(_registry);
         _registry.Tell(new RegisterContext(Name, _self), _self);
+        _started?.TrySetResult(this);
     }
 
     protected override void PostStop()

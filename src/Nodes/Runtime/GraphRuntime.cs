@@ -17,7 +17,7 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
 {
     private readonly ConcurrentDictionary<string, IoThread> _ioThreads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, LiveNode> _nodes = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _exports = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, BlockExport> _exports = new(StringComparer.Ordinal);
 
     public string Host { get; } = host;
 
@@ -30,7 +30,13 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
     public BlockNode? Find(string name) => _nodes.TryGetValue(name, out var live) ? live.Node : null;
 
     /// <summary>The node an export serves right now (it changes when a filter is inserted above it).</summary>
-    public string? NodeOfExport(string exportId) => _exports.GetValueOrDefault(exportId);
+    public string? NodeOfExport(string exportId) => _exports.GetValueOrDefault(exportId)?.Node;
+
+    /// <summary>The export published under <paramref name="name"/> (the name NBD clients ask for), if any.</summary>
+    public BlockExport? FindExportByName(string name) => _exports.Values.FirstOrDefault(e => e.Name == name);
+
+    /// <summary>Every export of this host, as the graph has them now.</summary>
+    public IReadOnlyCollection<BlockExport> Exports => [.. _exports.Values];
 
     /// <summary>
     /// Runs one request against <paramref name="nodeName"/> as a front end does: on the node's
@@ -97,10 +103,10 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
                     await MoveAsync(moved.Nodes, moved.IoThread);
                     break;
                 case ExportAdded exportAdded:
-                    _exports[exportAdded.Id] = exportAdded.Node;
+                    _exports[exportAdded.Id] = new BlockExport(exportAdded.Id, exportAdded.Node, exportAdded.Name, exportAdded.Writable);
                     break;
                 case ExportRetargeted retargeted:
-                    _exports[retargeted.Id] = retargeted.NewNode;
+                    _exports[retargeted.Id] = _exports[retargeted.Id] with { Node = retargeted.NewNode };
                     break;
                 case ExportRemoved removed:
                     _exports.TryRemove(removed.Id, out _);
@@ -137,7 +143,7 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
         }
         foreach (var export in graph.Exports)
         {
-            _exports[export.Id] = export.Node;
+            _exports[export.Id] = export;
         }
     }
 

@@ -1,0 +1,34 @@
+using System.Collections.Immutable;
+using Actors.Core;
+using Actors.GraphLock;
+using Nodes.Commands;
+using Nodes.Runtime;
+
+namespace Host.Tests.Hosting;
+
+public sealed class StorageHostTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task A_started_host_runs_graph_commands_and_requests_on_its_iothreads()
+    {
+        await using var fixture = await HostFixture.StartAsync("io0", "io1");
+        fixture.Host.Disk.Create("disk.img", 1 << 20);
+
+        await fixture.Host.Graph.Ask<WriteCompleted>(new AddNode("file0", "file", ImmutableSortedDictionary<string, string>.Empty.Add("filename", "disk.img"), fixture.System.Address.Host, "io1", ImmutableSortedDictionary<string, string>.Empty), Timeout);
+        await fixture.Host.Graph.Ask<WriteCompleted>(new AddExport("e0", "file0", "disk0", Writable: true), Timeout);
+        var written = await fixture.Host.Runtime.RunRequestAsync("file0", async node =>
+        {
+            await node.WriteAsync(0, new byte[] { 9 }, fua: true);
+            return node.Length;
+        });
+
+        Assert.Equal(1 << 20, written);
+        Assert.Equal("file0", fixture.Host.Runtime.FindExportByName("disk0")?.Node);
+        var status = await fixture.Host.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, Timeout);
+        Assert.Equal(["io0", "io1"], status.Contexts.Select(c => c.Context).Order());
+        var graph = await fixture.Host.Graph.Ask<GraphSnapshot>(QueryGraph.Instance, Timeout);
+        Assert.Equal("io1", graph.Find("file0")!.IoThread);
+    }
+}
