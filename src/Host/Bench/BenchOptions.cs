@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Host.Cli;
 using Nodes.Drivers;
 
 namespace Host.Bench;

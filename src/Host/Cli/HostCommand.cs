@@ -1,5 +1,6 @@
 using Actors.Config;
 using Actors.Core;
+using Host.Hosting;
 using Microsoft.Extensions.Logging;
 using HoconConfig = Actors.Config.Config;
 
@@ -39,6 +40,20 @@ public static class HostCommand
 
         using var loggerFactory = LoggerFactory.Create(builder => builder.AddSimpleConsole(o => o.SingleLine = true));
         await using var system = ActorSystem.Create(config.GetString("actors.cluster"), new ActorSystemSetup { Config = config, LoggerFactory = loggerFactory });
+        var hostSettings = config.GetConfig("host");
+        try
+        {
+            var host = await StorageHost.StartAsync(system, new StorageHostOptions(
+                hostSettings.GetString("data-dir"),
+                hostSettings.GetString("images-dir"),
+                [.. hostSettings.GetStringList("iothreads").Union(options.Daemon.IoThreads)]));
+            await DaemonPlan.RunAsync(host, options.Daemon);
+        }
+        catch (ArgumentException e)
+        {
+            await error.WriteLineAsync($"actors-host: {e.Message}");
+            return 1;
+        }
         await output.WriteLineAsync($"Host {system.Address} is up. Press Ctrl+C to stop.");
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
@@ -61,7 +76,8 @@ public static class HostCommand
     /// <summary>--set over CONFIG_FORCE_ environment variables over --config files (later first) over reference.conf.</summary>
     public static HoconConfig LoadConfig(HostOptions options)
     {
-        var config = ConfigFactory.FromAssignments(options.Assignments).WithFallback(ConfigFactory.FromEnvironment());
+        var assignments = options.DataDir is null ? options.Assignments : [.. options.Assignments, $"host.data-dir = \"{options.DataDir.Replace("\\", "\\\\").Replace("\"", "\\\"")}\""];
+        var config = ConfigFactory.FromAssignments(assignments).WithFallback(ConfigFactory.FromEnvironment());
         foreach (var file in options.ConfigFiles.Reverse())
         {
             config = config.WithFallback(ConfigFactory.ParseFile(file));

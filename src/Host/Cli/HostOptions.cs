@@ -9,6 +9,12 @@ public sealed record HostOptions
     /// <summary><c>path=value</c> overrides given with <c>--set</c>; they win over every file and the environment.</summary>
     public IReadOnlyList<string> Assignments { get; init; } = [];
 
+    /// <summary><c>--data-dir</c>: overrides <c>host.data-dir</c>.</summary>
+    public string? DataDir { get; init; }
+
+    /// <summary>The qemu-storage-daemon options, in the order given.</summary>
+    public DaemonOptions Daemon { get; init; } = new();
+
     /// <summary>Print the resolved configuration and exit.</summary>
     public bool PrintConfigOnly { get; init; }
 
@@ -17,6 +23,13 @@ public sealed record HostOptions
     public const string Usage = """
         Usage: dotnet run --project src/Host -- [options]
           --config FILE      read HOCON settings from FILE (repeatable; later files win)
+          --data-dir DIR     the host's data dir (journal, images/), default host.data-dir
+          qemu-storage-daemon options, same syntax:
+          --blockdev driver=file,node-name=file0,filename=IMG   (or a JSON object)
+          --object iothread,id=io0
+          --nbd-server addr.type=unix,addr.path=SOCK | addr.type=inet,addr.host=H,addr.port=P
+          --export type=nbd,id=e0,node-name=disk0,name=disk0,writable=on[,iothread=io0]
+          --chardev socket,id=mon0,path=QMP.SOCK,server=on,wait=off   --monitor chardev=mon0
           --set PATH=VALUE   override one setting, e.g. --set actors.host=h1 (repeatable)
           --print-config     print the resolved configuration and exit
           --help             show this text
@@ -31,6 +44,8 @@ public sealed record HostOptions
         var assignments = new List<string>();
         var printOnly = false;
         var help = false;
+        string? dataDir = null;
+        var daemon = new DaemonOptions();
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -52,6 +67,12 @@ public sealed record HostOptions
                     }
                     assignments.Add(assignment);
                     break;
+                case "--data-dir":
+                    dataDir = ValueOf(args, ref i, arg);
+                    break;
+                case "--blockdev" or "--object" or "--nbd-server" or "--export" or "--chardev" or "--monitor":
+                    daemon = daemon.With(arg, ValueOf(args, ref i, arg));
+                    break;
                 case "--print-config":
                     printOnly = true;
                     break;
@@ -62,7 +83,15 @@ public sealed record HostOptions
                     throw new ArgumentException($"unknown option '{arg}' (see --help)");
             }
         }
-        return new HostOptions { ConfigFiles = files, Assignments = assignments, PrintConfigOnly = printOnly, ShowHelp = help };
+        return new HostOptions
+        {
+            ConfigFiles = files,
+            Assignments = assignments,
+            PrintConfigOnly = printOnly,
+            ShowHelp = help,
+            DataDir = dataDir,
+            Daemon = daemon.Validate(),
+        };
     }
 
     private static string ValueOf(IReadOnlyList<string> args, ref int i, string option) =>

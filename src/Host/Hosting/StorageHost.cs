@@ -49,6 +49,7 @@ public sealed class StorageHost
     {
         var lockOptions = GraphLockOptions.FromConfig(system.Config);
         var coordinator = system.ActorOf(Actors.GraphLock.Coordinator.Props(lockOptions), "coordinator");
+        Directory.CreateDirectory(options.DataDir);
         Directory.CreateDirectory(options.ImagesDir);
         var disk = new DiskBackend(options.ImagesDir);
         var drivers = DriverRegistry.CreateDefault(disk);

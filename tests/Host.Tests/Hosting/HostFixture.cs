@@ -31,7 +31,7 @@ public sealed class HostFixture : IAsyncDisposable
             actors.graph-lock.debug-assertions = on
             """);
         var system = ActorSystem.Create("test", config);
-        var host = await StorageHost.StartAsync(system, new StorageHostOptions(dataDir, ioThreads.Length == 0 ? ["io0"] : ioThreads));
+        var host = await StorageHost.StartAsync(system, new StorageHostOptions(dataDir, Path.Combine(dataDir, "images"), ioThreads.Length == 0 ? ["io0"] : ioThreads));
         return new HostFixture(dataDir, system, host);
     }
 
