@@ -28,20 +28,31 @@ public static class GraphReplay
             var drivers = DriverRegistry.CreateDefault();
             Write(new JournalGraphStore(new SqliteJournal(path), system.Serialization), drivers).GetAwaiter().GetResult();
             Console.WriteLine($"{Events} graph events in {path}");
-            for (var run = 1; run <= 3; run++)
-            {
-                var store = new JournalGraphStore(new SqliteJournal(path), system.Serialization);
-                var graph = new BlockGraph(drivers.Info);
-                var clock = Stopwatch.StartNew();
-                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-                var count = Replay(store, graph).GetAwaiter().GetResult();
-                Console.WriteLine($"replay {run}: {count} events, {graph.Nodes.Count} nodes, {clock.Elapsed.TotalMilliseconds:0} ms wall, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds:0} ms CPU");
-            }
+            Measure("no snapshot", () => new JournalGraphStore(new SqliteJournal(path), system.Serialization), drivers);
+            var snapshots = new SqliteSnapshotStore(path);
+            var withSnapshots = new JournalGraphStore(new SqliteJournal(path), system.Serialization, snapshots);
+            var current = new BlockGraph(drivers.Info);
+            Replay(withSnapshots, current).GetAwaiter().GetResult();
+            withSnapshots.SaveSnapshotAsync(current.Compact()).GetAwaiter().GetResult();
+            Measure("from the snapshot", () => new JournalGraphStore(new SqliteJournal(path), system.Serialization, snapshots), drivers);
             system.Terminate().GetAwaiter().GetResult();
         }
         finally
         {
             dir.Delete(recursive: true);
+        }
+    }
+
+    private static void Measure(string what, Func<JournalGraphStore> open, DriverRegistry drivers)
+    {
+        for (var run = 1; run <= 3; run++)
+        {
+            var store = open();
+            var graph = new BlockGraph(drivers.Info);
+            var clock = Stopwatch.StartNew();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var count = Replay(store, graph).GetAwaiter().GetResult();
+            Console.WriteLine($"replay {what} {run}: {count} events applied, {graph.Nodes.Count} nodes, {clock.Elapsed.TotalMilliseconds:0} ms wall, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds:0} ms CPU");
         }
     }
 

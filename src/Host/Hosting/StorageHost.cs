@@ -59,7 +59,8 @@ public sealed class StorageHost
         {
             runtime.AddIoThread(await IoThread.StartAsync(system, name, coordinator, lockOptions));
         }
-        var journal = new JournalGraphStore(Persistence.Get(system).Journal, system.Serialization);
+        var persistence = Persistence.Get(system);
+        var journal = new JournalGraphStore(persistence.Journal, system.Serialization, persistence.SnapshotStore, persistence.Settings.SnapshotEvery);
         var graph = system.ActorOf(GraphService.Props(coordinator, runtime, journal), "graph");
         return new StorageHost(system, options, coordinator, runtime, graph, disk, lockOptions);
     }

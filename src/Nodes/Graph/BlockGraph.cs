@@ -257,6 +257,23 @@ public sealed class BlockGraph(Func<string, DriverInfo?> drivers)
         return Emit(events);
     }
 
+    /// <summary>
+    /// The shortest history that rebuilds the graph as it is now (a snapshot): every node as
+    /// added where it lives today, then every edge and export, then the references already
+    /// dropped and the pending-unref list in its order.
+    /// </summary>
+    public IReadOnlyList<IGraphEvent> Compact()
+    {
+        var events = new List<IGraphEvent>();
+        var nodes = _nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
+        events.AddRange(nodes.Select(n => (IGraphEvent)new NodeAdded(n.Name, n.Driver, n.Options, n.Host, n.IoThread)));
+        events.AddRange(nodes.SelectMany(n => n.Children.Select(c => (IGraphEvent)new ChildAttached(n.Name, c.Key, c.Value))));
+        events.AddRange(_exports.Values.Select(e => (IGraphEvent)new ExportAdded(e.Id, e.Node, e.Name, e.Writable)));
+        events.AddRange(nodes.Where(n => !n.MonitorOwned).Select(n => (IGraphEvent)new NodeReleased(n.Name)));
+        events.AddRange(_pendingUnref.Select(n => (IGraphEvent)new UnrefScheduled(n)));
+        return events;
+    }
+
     /// <summary>Applies one persisted event. Events come from the commands above, so an inconsistent one means a corrupt journal.</summary>
     public void Apply(IGraphEvent @event)
     {

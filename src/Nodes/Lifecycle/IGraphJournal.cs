@@ -9,6 +9,12 @@ public interface IGraphJournal
 {
     Task AppendAsync(IReadOnlyList<IGraphEvent> events);
 
-    /// <summary>Every event ever appended, in order.</summary>
+    /// <summary>The graph's history in order: from the latest snapshot when there is one, else from the start.</summary>
     IAsyncEnumerable<IGraphEvent> ReadAllAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>True when the store wants a snapshot now (a store without snapshots never does).</summary>
+    bool SnapshotDue { get; }
+
+    /// <summary>Saves the graph's compact history as of the last appended event.</summary>
+    Task SaveSnapshotAsync(IReadOnlyList<IGraphEvent> compactHistory);
 }

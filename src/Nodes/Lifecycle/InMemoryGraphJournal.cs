@@ -28,6 +28,11 @@ public sealed class InMemoryGraphJournal : IGraphJournal
         return Task.CompletedTask;
     }
 
+    /// <summary>Memory is its own snapshot: none is ever due.</summary>
+    public bool SnapshotDue => false;
+
+    public Task SaveSnapshotAsync(IReadOnlyList<IGraphEvent> compactHistory) => Task.CompletedTask;
+
     public async IAsyncEnumerable<IGraphEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         foreach (var e in Events)

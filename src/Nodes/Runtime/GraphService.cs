@@ -77,6 +77,10 @@ public sealed class GraphService : ReceiveActor
             throw new GraphJournalException($"The journal refused the events of {command.GetType().Name}; restart the host to recover the graph from its journal.", e);
         }
         ScheduleUnrefs(events.OfType<UnrefScheduled>().Select(u => u.Node), section);
+        if (_journal.SnapshotDue)
+        {
+            await _journal.SaveSnapshotAsync(_graph.Compact());
+        }
     }
 
     private async Task RecoverAsync(WriteSection section)

@@ -78,6 +78,35 @@ public sealed class RecoveryScenarios(ITestOutputHelper output) : Actors.TestKit
             stale.AppendAsync([new NodeAdded("other", "null-co", NodeHarness.Options(""), "h1", "io0")]));
     }
 
+    [Fact]
+    public async Task Recovery_from_a_snapshot_and_the_events_after_it_rebuilds_the_same_graph()
+    {
+        var journal = new SqliteJournal(Path.Combine(_dir.DataDir, "journal.db"));
+        var snapshots = new SqliteSnapshotStore(Path.Combine(_dir.DataDir, "journal.db"));
+        var h = new NodeHarness(this, new JournalGraphStore(journal, Sys.Serialization, snapshots, snapshotEvery: 4));
+        await h.Add("mem0", "memory", "size=64k");
+        await h.Add("disk0", "raw", children: ("file", "mem0"));
+        await h.Run(new AddExport("e0", "disk0", "disk0", Writable: true));
+        await h.Run(new InsertFilter("thr0", "throttle", NodeHarness.Options("iops-total=100"), "disk0"));
+        await h.Run(new MoveNode("disk0", "io1"));
+        await h.Add("null0", "null-co");
+        await h.Run(new DeleteNode("null0"));
+        AwaitCondition(() => h.Snapshot().Find("null0") is null, NodeHarness.Timeout);
+        var expected = h.Snapshot();
+
+        Assert.NotNull(await snapshots.LoadAsync(new PersistenceId("block-graph")));
+        var replayed = new BlockGraph(h.Runtime.Drivers.Info);
+        await foreach (var e in new JournalGraphStore(journal, Sys.Serialization, snapshots).ReadAllAsync())
+        {
+            replayed.Apply(e);
+        }
+        var actual = Nodes.Runtime.GraphSnapshot.Of(replayed);
+        Assert.Equal(expected.Nodes.Select(n => $"{n.Name} {n.Driver} {n.IoThread} {n.RefCount} {string.Join(",", n.Children)}"),
+            actual.Nodes.Select(n => $"{n.Name} {n.Driver} {n.IoThread} {n.RefCount} {string.Join(",", n.Children)}"));
+        Assert.Equal(expected.Exports.ToArray(), actual.Exports.ToArray());
+        Assert.Empty(actual.PendingUnrefs);
+    }
+
     /// <summary>A protocol node whose close hangs (first incarnation) or completes (second).</summary>
     private sealed class StuckOnClose(NodeSettings settings, bool hangs) : BlockNode(settings)
     {
