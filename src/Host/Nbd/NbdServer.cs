@@ -23,6 +23,9 @@ public sealed class NbdServer(GraphRuntime runtime, ILogger? logger = null) : IA
     /// <summary>Where the server listens once started: for TCP port 0, the port the system picked.</summary>
     public EndPoint? LocalEndPoint { get; private set; }
 
+    /// <summary>Clients connected right now (in handshake or transmission).</summary>
+    public int ConnectionCount => _connections.Count;
+
     /// <summary>Binds <paramref name="endpoint"/> (an <see cref="IPEndPoint"/> or a <see cref="UnixDomainSocketEndPoint"/>) and starts accepting.</summary>
     public Task StartAsync(EndPoint endpoint)
     {
