@@ -28,6 +28,7 @@ internal sealed partial class NbdConnection
     {
         var exportId = export.Id;
         var header = new byte[RequestSize];
+        var disconnected = false;
         try
         {
             while (true)
@@ -44,6 +45,7 @@ internal sealed partial class NbdConnection
                 var length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(24));
                 if (type == CmdDisc)
                 {
+                    disconnected = true;
                     return "NBD_CMD_DISC";
                 }
 
@@ -78,7 +80,14 @@ internal sealed partial class NbdConnection
         }
         finally
         {
-            // Drain: every slot back means no request is in flight any more.
+            if (!disconnected)
+            {
+                // Bad bytes, a vanished client or the server stopping: replies still owed would
+                // only block on a client that no longer reads, so they are dropped from here on.
+                Close();
+            }
+            // Drain: every slot back means no request is in flight any more. After NBD_CMD_DISC
+            // the spec wants outstanding requests handled, so their replies still go out.
             for (var i = 0; i < MaxInFlight; i++)
             {
                 await _slots.WaitAsync();
