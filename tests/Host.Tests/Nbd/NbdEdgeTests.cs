@@ -139,4 +139,20 @@ public sealed class NbdEdgeTests
         Assert.Contains("0x80000006", error.Message);
         Assert.Equal((0u, 1ul), await client.ReadReplyAsync());
     }
+
+    [Fact]
+    public async Task Stopping_the_server_closes_its_connections_and_its_socket()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.GoAsync("disk0");
+        var socketPath = nbd.SocketPath;
+
+        await nbd.Server.StopAsync();
+
+        Assert.True(await client.IsClosedByServerAsync());
+        Assert.Equal(0, nbd.Server.ConnectionCount);
+        Assert.False(File.Exists(socketPath));
+    }
 }
