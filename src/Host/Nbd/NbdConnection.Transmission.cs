@@ -52,7 +52,7 @@ internal sealed partial class NbdConnection
                 var error = Validate(export.Writable, type, offset, length);
                 await _slots.WaitAsync();
                 var request = RentRequest();
-                request.Reset(flags, type, handle, (long)offset, (int)Math.Min(length, MaxPayload), error);
+                request.Reset(flags, type, handle, (long)offset, length, error);
                 try
                 {
                     if (type == CmdWrite)

@@ -29,7 +29,6 @@ internal static class NbdProtocol
     public const uint RepServer = 2;
     public const uint RepInfo = 3;
     public const uint RepErrUnsup = 0x80000001;
-    public const uint RepErrPolicy = 0x80000002;
     public const uint RepErrInvalid = 0x80000003;
     public const uint RepErrUnknown = 0x80000006;
 

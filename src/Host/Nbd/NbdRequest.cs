@@ -25,7 +25,8 @@ internal sealed class NbdRequest
 
     public long Offset { get; private set; }
 
-    public int Length { get; private set; }
+    /// <summary>Up to <see cref="NbdProtocol.MaxPayload"/> for READ and WRITE; up to 4 GiB - 1 for TRIM and WRITE_ZEROES.</summary>
+    public uint Length { get; private set; }
 
     /// <summary>0, or the NBD error the reply carries (set at the edge or by the node).</summary>
     public uint Error { get; set; }
@@ -36,7 +37,7 @@ internal sealed class NbdRequest
     /// <summary>Runs this request against a node, on the node's IoThread under its read lock.</summary>
     public Func<BlockNode, ValueTask<bool>> Execute { get; }
 
-    public void Reset(ushort flags, ushort type, ulong handle, long offset, int length, uint error)
+    public void Reset(ushort flags, ushort type, ulong handle, long offset, uint length, uint error)
     {
         Flags = flags;
         Type = type;
@@ -45,13 +46,13 @@ internal sealed class NbdRequest
         Length = length;
         Error = error;
         Buffer = error != 0 ? null
-            : type == CmdRead ? ArrayPool<byte>.Shared.Rent(ReplySize + length)
-            : type == CmdWrite ? ArrayPool<byte>.Shared.Rent(length)
+            : type == CmdRead ? ArrayPool<byte>.Shared.Rent(ReplySize + (int)length)
+            : type == CmdWrite ? ArrayPool<byte>.Shared.Rent((int)length)
             : null;
     }
 
     /// <summary>Where the WRITE payload is read into, straight from the socket.</summary>
-    public Memory<byte> Payload => Buffer.AsMemory(0, Length);
+    public Memory<byte> Payload => Buffer.AsMemory(0, (int)Length);
 
     /// <summary>The simple reply for this request: header, plus the data of a successful READ.</summary>
     public ReadOnlyMemory<byte> BuildReply()
@@ -59,7 +60,7 @@ internal sealed class NbdRequest
         var withData = Type == CmdRead && Error == 0;
         var target = withData ? Buffer! : _header;
         WriteReplyHeader(target, Error, Handle);
-        return target.AsMemory(0, withData ? ReplySize + Length : ReplySize);
+        return target.AsMemory(0, withData ? ReplySize + (int)Length : ReplySize);
     }
 
     public void ReleaseBuffer()
@@ -91,7 +92,7 @@ internal sealed class NbdRequest
         switch (Type)
         {
             case CmdRead:
-                await node.ReadAsync(Offset, Buffer.AsMemory(ReplySize, Length));
+                await node.ReadAsync(Offset, Buffer.AsMemory(ReplySize, (int)Length));
                 break;
             case CmdWrite:
                 await node.WriteAsync(Offset, Payload, fua);

@@ -11,6 +11,7 @@ public sealed class NbdEdgeTests
     private const ushort Read = 0;
     private const ushort Write = 1;
     private const ushort Trim = 4;
+    private const ushort WriteZeroes = 6;
     private const uint EPerm = 1;
     private const uint EInval = 22;
     private const uint EShutdown = 108;
@@ -154,5 +155,24 @@ public sealed class NbdEdgeTests
         Assert.True(await client.IsClosedByServerAsync());
         Assert.Equal(0, nbd.Server.ConnectionCount);
         Assert.False(File.Exists(socketPath));
+    }
+
+    [Fact]
+    public async Task Write_zeroes_longer_than_the_largest_payload_zeroes_the_whole_range()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 64 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.GoAsync("disk0");
+        const uint past32MiB = 40 << 20;
+
+        await client.SendRequestAsync(Write, handle: 1, offset: past32MiB - 4, length: 8, payload: [1, 2, 3, 4, 5, 6, 7, 8]);
+        Assert.Equal((0u, 1ul), await client.ReadReplyAsync());
+        await client.SendRequestAsync(WriteZeroes, handle: 2, offset: 0, length: past32MiB, flags: 2); // NO_HOLE
+        Assert.Equal((0u, 2ul), await client.ReadReplyAsync());
+        await client.SendRequestAsync(Read, handle: 3, offset: past32MiB - 4, length: 8);
+
+        Assert.Equal((0u, 3ul), await client.ReadReplyAsync());
+        Assert.Equal([0, 0, 0, 0, 5, 6, 7, 8], await client.ReadAsync(8));
     }
 }
