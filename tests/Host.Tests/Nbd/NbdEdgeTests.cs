@@ -175,4 +175,26 @@ public sealed class NbdEdgeTests
         Assert.Equal((0u, 3ul), await client.ReadReplyAsync());
         Assert.Equal([0, 0, 0, 0, 5, 6, 7, 8], await client.ReadAsync(8));
     }
+
+    [Fact]
+    public async Task The_old_export_name_option_answers_size_and_flags_and_starts_transmission()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        var option = new byte[4 + 16 + 5];
+        BinaryPrimitives.WriteUInt32BigEndian(option, 3); // FIXED_NEWSTYLE | NO_ZEROES
+        BinaryPrimitives.WriteUInt64BigEndian(option.AsSpan(4), 0x49484156454F5054UL);
+        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(12), 1); // NBD_OPT_EXPORT_NAME
+        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(16), 5);
+        "disk0"u8.CopyTo(option.AsSpan(20));
+
+        await client.WriteAsync(option);
+        var answer = await client.ReadAsync(10); // NO_ZEROES: no 124 bytes of padding
+        await client.SendRequestAsync(Read, handle: 1, offset: 0, length: 16);
+
+        Assert.Equal(1ul << 20, BinaryPrimitives.ReadUInt64BigEndian(answer));
+        Assert.Equal(0, BinaryPrimitives.ReadUInt16BigEndian(answer.AsSpan(8)) & 2); // writable
+        Assert.Equal((0u, 1ul), await client.ReadReplyAsync());
+    }
 }
