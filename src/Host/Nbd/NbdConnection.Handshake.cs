@@ -1,0 +1,216 @@
+using System.Buffers.Binary;
+using System.Text;
+using Nodes.Graph;
+using Nodes.Runtime;
+using static Host.Nbd.NbdProtocol;
+
+namespace Host.Nbd;
+
+internal sealed partial class NbdConnection
+{
+    private bool _noZeroes;
+
+    /// <summary>
+    /// The fixed newstyle handshake: our greeting, the client's flags, then options until the client
+    /// picks an export (OPT_GO, OPT_EXPORT_NAME) or leaves. Returns the chosen export, or null
+    /// when the client ended the handshake without one. Allocations here are once per connection.
+    /// </summary>
+    private async Task<BlockExport?> NegotiateAsync()
+    {
+        var scratch = new byte[18];
+        BinaryPrimitives.WriteUInt64BigEndian(scratch, NbdMagic);
+        BinaryPrimitives.WriteUInt64BigEndian(scratch.AsSpan(8), IHaveOpt);
+        BinaryPrimitives.WriteUInt16BigEndian(scratch.AsSpan(16), FlagFixedNewstyle | FlagNoZeroes);
+        await _stream.WriteAsync(scratch);
+
+        await _stream.ReadExactlyAsync(scratch.AsMemory(0, 4));
+        var clientFlags = BinaryPrimitives.ReadUInt32BigEndian(scratch);
+        if ((clientFlags & ~ClientFlagsKnown) != 0)
+        {
+            // The spec: a server MUST close when a client sets flags it does not know.
+            throw new NbdProtocolException($"unknown client flags 0x{clientFlags:x}");
+        }
+        var fixedNewstyle = (clientFlags & FlagFixedNewstyle) != 0;
+        _noZeroes = (clientFlags & FlagNoZeroes) != 0;
+
+        var header = new byte[16];
+        while (true)
+        {
+            await _stream.ReadExactlyAsync(header);
+            if (BinaryPrimitives.ReadUInt64BigEndian(header) != IHaveOpt)
+            {
+                throw new NbdProtocolException("bad option magic");
+            }
+            var option = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(8));
+            var length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(12));
+            if (length > MaxOptionLength)
+            {
+                throw new NbdProtocolException($"option {option} of {length} bytes");
+            }
+            var data = new byte[length];
+            await _stream.ReadExactlyAsync(data);
+            if (!fixedNewstyle && option != OptExportName)
+            {
+                // Without fixed newstyle the client cannot parse an error reply; closing is all we may do.
+                throw new NbdProtocolException($"option {option} from a client without fixed newstyle");
+            }
+            switch (option)
+            {
+                case OptExportName:
+                    return await ExportNameAsync(data);
+                case OptAbort:
+                    await SendOptionReplyAsync(option, RepAck, []);
+                    return null;
+                case OptList:
+                    await ListAsync(data);
+                    break;
+                case OptInfo:
+                case OptGo:
+                    var chosen = await InfoAsync(option, data);
+                    if (option == OptGo && chosen is not null)
+                    {
+                        return chosen;
+                    }
+                    break;
+                case OptStartTls:
+                    await SendOptionErrorAsync(option, RepErrUnsup, "TLS is not supported by this server");
+                    break;
+                default:
+                    await SendOptionErrorAsync(option, RepErrUnsup, $"option {option} is not supported");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>NBD_OPT_EXPORT_NAME: no error reply exists, so an unknown export closes the connection.</summary>
+    private async Task<BlockExport?> ExportNameAsync(byte[] data)
+    {
+        var name = DecodeName(data);
+        var export = name is null ? null : _runtime.FindExportByName(name);
+        var size = export is null ? null : await SizeOfAsync(export);
+        if (export is null || size is null)
+        {
+            throw new NbdProtocolException($"NBD_OPT_EXPORT_NAME for unknown export '{name}'");
+        }
+        var reply = new byte[_noZeroes ? 10 : 134];
+        BinaryPrimitives.WriteUInt64BigEndian(reply, (ulong)size.Value);
+        BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(8), TransmissionFlags(export));
+        await _stream.WriteAsync(reply);
+        return export;
+    }
+
+    private async Task ListAsync(byte[] data)
+    {
+        if (data.Length != 0)
+        {
+            await SendOptionErrorAsync(OptList, RepErrInvalid, "NBD_OPT_LIST takes no data");
+            return;
+        }
+        foreach (var export in _runtime.Exports.OrderBy(e => e.Name, StringComparer.Ordinal))
+        {
+            var name = Encoding.UTF8.GetBytes(export.Name);
+            var payload = new byte[4 + name.Length];
+            BinaryPrimitives.WriteUInt32BigEndian(payload, (uint)name.Length);
+            name.CopyTo(payload, 4);
+            await SendOptionReplyAsync(OptList, RepServer, payload);
+        }
+        await SendOptionReplyAsync(OptList, RepAck, []);
+    }
+
+    /// <summary>NBD_OPT_INFO and NBD_OPT_GO: the export's size and flags, its block sizes if asked, then ACK.</summary>
+    private async Task<BlockExport?> InfoAsync(uint option, byte[] data)
+    {
+        // Layout: u32 name length, name, u16 number of info requests, u16 each.
+        if (data.Length < 6 || BinaryPrimitives.ReadUInt32BigEndian(data) is var nameLength && nameLength > data.Length - 6)
+        {
+            await SendOptionErrorAsync(option, RepErrInvalid, "malformed export name");
+            return null;
+        }
+        var requestsAt = 4 + (int)nameLength;
+        var requests = BinaryPrimitives.ReadUInt16BigEndian(data.AsSpan(requestsAt));
+        if (data.Length != requestsAt + 2 + (2 * requests))
+        {
+            await SendOptionErrorAsync(option, RepErrInvalid, "malformed information requests");
+            return null;
+        }
+        var wantsBlockSize = false;
+        for (var i = 0; i < requests; i++)
+        {
+            wantsBlockSize |= BinaryPrimitives.ReadUInt16BigEndian(data.AsSpan(requestsAt + 2 + (2 * i))) == InfoBlockSize;
+        }
+        var name = DecodeName(data.AsSpan(4, (int)nameLength));
+        var export = name is null ? null : _runtime.FindExportByName(name);
+        var size = export is null ? null : await SizeOfAsync(export);
+        if (export is null || size is null)
+        {
+            await SendOptionErrorAsync(option, RepErrUnknown, $"export '{name}' not found");
+            return null;
+        }
+
+        var info = new byte[12];
+        BinaryPrimitives.WriteUInt16BigEndian(info, InfoExport);
+        BinaryPrimitives.WriteUInt64BigEndian(info.AsSpan(2), (ulong)size.Value);
+        BinaryPrimitives.WriteUInt16BigEndian(info.AsSpan(10), TransmissionFlags(export));
+        await SendOptionReplyAsync(option, RepInfo, info);
+        if (wantsBlockSize)
+        {
+            // Any alignment works (the node does read-modify-write); 4 KiB is what is fast; one
+            // request carries at most MaxPayload.
+            var sizes = new byte[14];
+            BinaryPrimitives.WriteUInt16BigEndian(sizes, InfoBlockSize);
+            BinaryPrimitives.WriteUInt32BigEndian(sizes.AsSpan(2), 1);
+            BinaryPrimitives.WriteUInt32BigEndian(sizes.AsSpan(6), 4096);
+            BinaryPrimitives.WriteUInt32BigEndian(sizes.AsSpan(10), MaxPayload);
+            await SendOptionReplyAsync(option, RepInfo, sizes);
+        }
+        await SendOptionReplyAsync(option, RepAck, []);
+        return export;
+    }
+
+    /// <summary>The size of the node serving <paramref name="export"/>, read on its IoThread; null when it is not open here.</summary>
+    private async Task<long?> SizeOfAsync(BlockExport export)
+    {
+        try
+        {
+            return await _runtime.RunRequestAsync(export.Node, static node => ValueTask.FromResult(node.Length));
+        }
+        catch (GraphException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Every node supports flush, FUA, trim and write zeroes (a driver without them emulates or
+    /// ignores them); several connections see each other's flushed writes because they all reach
+    /// the same node, hence CAN_MULTI_CONN.
+    /// </summary>
+    private static ushort TransmissionFlags(BlockExport export) => (ushort)(TxHasFlags | TxSendFlush | TxSendFua | TxSendTrim
+        | TxSendWriteZeroes | TxCanMultiConn | (export.Writable ? 0 : TxReadOnly));
+
+    private static string? DecodeName(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private Task SendOptionErrorAsync(uint option, uint error, string message) =>
+        SendOptionReplyAsync(option, error, Encoding.UTF8.GetBytes(message));
+
+    private async Task SendOptionReplyAsync(uint option, uint type, byte[] payload)
+    {
+        var reply = new byte[20 + payload.Length];
+        BinaryPrimitives.WriteUInt64BigEndian(reply, OptionReplyMagic);
+        BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(8), option);
+        BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(12), type);
+        BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(16), (uint)payload.Length);
+        payload.CopyTo(reply, 20);
+        await _stream.WriteAsync(reply);
+    }
+}

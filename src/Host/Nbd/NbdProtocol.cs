@@ -1,0 +1,99 @@
+using Nodes.Drivers;
+
+namespace Host.Nbd;
+
+/// <summary>
+/// The numbers of the NBD protocol (NetworkBlockDevice/nbd doc/proto.md) that this server speaks:
+/// fixed newstyle handshake, simple replies, no TLS. Every field on the wire is big-endian.
+/// </summary>
+internal static class NbdProtocol
+{
+    public const ulong NbdMagic = 0x4e42444d41474943; // "NBDMAGIC"
+    public const ulong IHaveOpt = 0x49484156454F5054; // "IHAVEOPT"
+    public const ulong OptionReplyMagic = 0x0003e889045565a9;
+    public const uint RequestMagic = 0x25609513;
+    public const uint SimpleReplyMagic = 0x67446698;
+
+    public const ushort FlagFixedNewstyle = 1 << 0;
+    public const ushort FlagNoZeroes = 1 << 1;
+    public const uint ClientFlagsKnown = FlagFixedNewstyle | FlagNoZeroes;
+
+    public const uint OptExportName = 1;
+    public const uint OptAbort = 2;
+    public const uint OptList = 3;
+    public const uint OptStartTls = 5;
+    public const uint OptInfo = 6;
+    public const uint OptGo = 7;
+
+    public const uint RepAck = 1;
+    public const uint RepServer = 2;
+    public const uint RepInfo = 3;
+    public const uint RepErrUnsup = 0x80000001;
+    public const uint RepErrInvalid = 0x80000003;
+    public const uint RepErrUnknown = 0x80000006;
+
+    public const ushort InfoExport = 0;
+    public const ushort InfoBlockSize = 3;
+
+    public const ushort TxHasFlags = 1 << 0;
+    public const ushort TxReadOnly = 1 << 1;
+    public const ushort TxSendFlush = 1 << 2;
+    public const ushort TxSendFua = 1 << 3;
+    public const ushort TxSendTrim = 1 << 5;
+    public const ushort TxSendWriteZeroes = 1 << 6;
+    public const ushort TxCanMultiConn = 1 << 8;
+
+    public const ushort CmdRead = 0;
+    public const ushort CmdWrite = 1;
+    public const ushort CmdDisc = 2;
+    public const ushort CmdFlush = 3;
+    public const ushort CmdTrim = 4;
+    public const ushort CmdWriteZeroes = 6;
+
+    public const ushort CmdFlagFua = 1 << 0;
+    public const ushort CmdFlagNoHole = 1 << 1;
+
+    public const uint EPerm = 1;
+    public const uint EIo = 5;
+    public const uint ENoMem = 12;
+    public const uint EInval = 22;
+    public const uint ENoSpc = 28;
+    public const uint EOverflow = 75;
+    public const uint ENotSup = 95;
+    public const uint EShutdown = 108;
+
+    /// <summary>Length of a request header (magic, flags, type, handle, offset, length).</summary>
+    public const int RequestSize = 28;
+
+    /// <summary>Length of a simple reply header (magic, error, handle).</summary>
+    public const int ReplySize = 16;
+
+    /// <summary>
+    /// The largest READ/WRITE payload we take (QEMU's NBD_MAX_BUFFER_SIZE); advertised as the
+    /// maximum block size, and the bound on what one request may make us allocate.
+    /// </summary>
+    public const int MaxPayload = 32 << 20;
+
+    /// <summary>
+    /// The largest option payload we read; names are at most 4096 bytes, so anything much
+    /// bigger is a client we will not let make us allocate.
+    /// </summary>
+    public const int MaxOptionLength = 64 << 10;
+
+    /// <summary>
+    /// NBD's error numbers are a fixed subset; errnos outside it (EROFS) are sent as the nearest
+    /// one the client understands, as the spec asks (EPERM for a refused write, EIO otherwise).
+    /// </summary>
+    public static uint ToNbdError(Errno errno) => errno switch
+    {
+        Errno.EPERM or Errno.EROFS => EPerm,
+        Errno.EIO => EIo,
+        Errno.ENOMEM => ENoMem,
+        Errno.EINVAL => EInval,
+        Errno.ENOSPC => ENoSpc,
+        Errno.EOVERFLOW => EOverflow,
+        Errno.ENOTSUP => ENotSup,
+        Errno.ESHUTDOWN => EShutdown,
+        _ => EIo,
+    };
+}

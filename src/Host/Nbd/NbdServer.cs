@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Nodes.Runtime;
+
+namespace Host.Nbd;
+
+/// <summary>
+/// The NBD front end of a host: listens on a TCP or Unix socket and serves the host's exports
+/// to any number of clients, each on its own <see cref="NbdConnection"/>. Requests enter the
+/// graph through <see cref="GraphRuntime.RunRequestAsync{T}"/>, so they run on the node's
+/// IoThread under its read lock like any other front end's.
+/// </summary>
+public sealed class NbdServer(GraphRuntime runtime, ILogger? logger = null) : IAsyncDisposable
+{
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+    private readonly ConcurrentDictionary<NbdConnection, byte> _connections = new();
+    private Socket? _listener;
+    private Task _acceptLoop = Task.CompletedTask;
+
+    /// <summary>Where the server listens once started: for TCP port 0, the port the system picked.</summary>
+    public EndPoint? LocalEndPoint { get; private set; }
+
+    /// <summary>Clients connected right now (in handshake or transmission).</summary>
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>Binds <paramref name="endpoint"/> (an <see cref="IPEndPoint"/> or a <see cref="UnixDomainSocketEndPoint"/>) and starts accepting.</summary>
+    public Task StartAsync(EndPoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (_listener is not null)
+        {
+            throw new InvalidOperationException("The NBD server is already started");
+        }
+        var listener = endpoint is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            listener.Bind(endpoint);
+            listener.Listen(backlog: 128);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+        _listener = listener;
+        LocalEndPoint = listener.LocalEndPoint;
+        NbdLog.Listening(_logger, LocalEndPoint?.ToString() ?? endpoint.ToString()!);
+        _acceptLoop = AcceptLoopAsync(listener);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Closes the listener and every connection; returns when their in-flight requests have
+    /// finished (their replies are dropped). A Unix socket file we bound is removed.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        var listener = _listener;
+        if (listener is null)
+        {
+            return;
+        }
+        _listener = null;
+        listener.Dispose();
+        await _acceptLoop;
+        var connections = _connections.Keys.ToArray();
+        foreach (var connection in connections)
+        {
+            connection.Close();
+        }
+        await Task.WhenAll(connections.Select(c => c.Completion));
+        if (LocalEndPoint is UnixDomainSocketEndPoint unix && unix.ToString() is { Length: > 0 } path && File.Exists(path))
+        {
+            File.Delete(path);
+        }
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (true)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync();
+            }
+            catch (Exception e) when (e is ObjectDisposedException || (e is SocketException && _listener != listener))
+            {
+                // StopAsync closed the listener.
+                return;
+            }
+            catch (SocketException e)
+            {
+                // One failed accept (a client that reset before we took it) is not the listener's end.
+                NbdLog.AcceptFailed(_logger, e);
+                continue;
+            }
+            if (socket.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
+            {
+                // Replies are written whole; Nagle would only hold small ones back.
+                socket.NoDelay = true;
+            }
+            var connection = new NbdConnection(socket, runtime, _logger);
+            _connections.TryAdd(connection, 0);
+            connection.Start();
+            _ = connection.Completion.ContinueWith(
+                static (_, state) =>
+                {
+                    var (connections, done) = ((ConcurrentDictionary<NbdConnection, byte>, NbdConnection))state!;
+                    connections.TryRemove(done, out var _);
+                },
+                (_connections, connection),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+}

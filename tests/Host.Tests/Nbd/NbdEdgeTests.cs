@@ -1,0 +1,200 @@
+using System.Buffers.Binary;
+using Actors.Core;
+using Actors.GraphLock;
+using Nodes.Commands;
+
+namespace Host.Tests.Nbd;
+
+/// <summary>What real clients never send, answered in NBD's terms at the edge, with the server staying up.</summary>
+public sealed class NbdEdgeTests
+{
+    private const ushort Read = 0;
+    private const ushort Write = 1;
+    private const ushort Trim = 4;
+    private const ushort WriteZeroes = 6;
+    private const uint EPerm = 1;
+    private const uint EInval = 22;
+    private const uint EShutdown = 108;
+
+    [Fact]
+    public async Task A_write_to_a_read_only_export_gets_EPERM_and_the_stream_stays_in_sync()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("ro0", 1 << 20, writable: false);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        var flags = await client.GoAsync("ro0");
+
+        await client.SendRequestAsync(Write, handle: 1, offset: 0, length: 512, payload: new byte[512]);
+        await client.SendRequestAsync(Trim, handle: 2, offset: 0, length: 512);
+        var write = await client.ReadReplyAsync();
+        var trim = await client.ReadReplyAsync();
+        await client.SendRequestAsync(Read, handle: 3, offset: 0, length: 512);
+        var read = await client.ReadReplyAsync();
+
+        Assert.Equal(2, flags & 2); // NBD_FLAG_READ_ONLY
+        Assert.Equal(EPerm, write.Error);
+        Assert.Equal(EPerm, trim.Error);
+        Assert.Equal((0u, 3ul), read);
+        Assert.All(await client.ReadAsync(512), b => Assert.Equal(0, b));
+    }
+
+    [Fact]
+    public async Task Out_of_range_and_oversized_requests_get_EINVAL_and_an_oversized_payload_is_skipped()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.GoAsync("disk0");
+        const uint oversized = (32 << 20) + 1;
+
+        await client.SendRequestAsync(Read, handle: 1, offset: (1 << 20) - 100, length: 200);
+        Assert.Equal((EInval, 1ul), await client.ReadReplyAsync());
+        await client.SendRequestAsync(Write, handle: 2, offset: 0, length: oversized, payload: new byte[oversized]);
+        Assert.Equal((EInval, 2ul), await client.ReadReplyAsync());
+        await client.SendRequestAsync(Write, handle: 3, offset: 0, length: 4, payload: [1, 2, 3, 4]);
+        Assert.Equal((0u, 3ul), await client.ReadReplyAsync());
+        await client.SendRequestAsync(Read, handle: 4, offset: 0, length: 4);
+
+        Assert.Equal((0u, 4ul), await client.ReadReplyAsync());
+        Assert.Equal([1, 2, 3, 4], await client.ReadAsync(4));
+    }
+
+    [Fact]
+    public async Task Many_requests_in_flight_on_one_connection_all_get_their_reply()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.GoAsync("disk0");
+
+        for (ulong i = 0; i < 200; i++)
+        {
+            var payload = new byte[4096];
+            BinaryPrimitives.WriteUInt64BigEndian(payload, i);
+            await client.SendRequestAsync(Write, handle: i, offset: i * 4096, length: 4096, payload: payload);
+        }
+        var handles = new List<ulong>();
+        for (var i = 0; i < 200; i++)
+        {
+            var reply = await client.ReadReplyAsync();
+            Assert.Equal(0u, reply.Error);
+            handles.Add(reply.Handle);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => (ulong)i), handles.Order());
+    }
+
+    [Fact]
+    public async Task A_client_vanishing_with_requests_in_flight_leaves_the_server_serving_others()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        var vanishing = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await vanishing.GoAsync("disk0");
+        for (ulong i = 0; i < 64; i++)
+        {
+            await vanishing.SendRequestAsync(Read, handle: i, offset: 0, length: 65536);
+        }
+        vanishing.Abort();
+        await vanishing.DisposeAsync();
+
+        await using var other = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await other.GoAsync("disk0");
+        await other.SendRequestAsync(Read, handle: 7, offset: 0, length: 16);
+
+        Assert.Equal((0u, 7ul), await other.ReadReplyAsync());
+    }
+
+    [Fact]
+    public async Task Requests_after_the_export_is_removed_get_ESHUTDOWN_and_the_server_stays_up()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await nbd.AddFileExportAsync("disk1", 1 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.GoAsync("disk0");
+
+        await nbd.Fixture.Host.Graph.Ask<WriteCompleted>(new RemoveExport("disk0-export"), NbdHost.Timeout);
+        await nbd.Fixture.Host.Graph.Ask<WriteCompleted>(new DeleteNode("disk0-file"), NbdHost.Timeout);
+        await client.SendRequestAsync(Read, handle: 1, offset: 0, length: 16);
+        var afterRemoval = await client.ReadReplyAsync();
+        await using var other = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await other.GoAsync("disk1");
+        await other.SendRequestAsync(Read, handle: 2, offset: 0, length: 16);
+
+        Assert.Equal((EShutdown, 1ul), afterRemoval);
+        Assert.Equal((0u, 2ul), await other.ReadReplyAsync());
+    }
+
+    [Fact]
+    public async Task An_unknown_export_gets_ERR_UNKNOWN_and_the_client_may_try_another()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GoAsync("nope"));
+        await client.GoAgainAsync("disk0");
+        await client.SendRequestAsync(Read, handle: 1, offset: 0, length: 16);
+
+        Assert.Contains("0x80000006", error.Message);
+        Assert.Equal((0u, 1ul), await client.ReadReplyAsync());
+    }
+
+    [Fact]
+    public async Task Stopping_the_server_closes_its_connections_and_its_socket()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.GoAsync("disk0");
+        var socketPath = nbd.SocketPath;
+
+        await nbd.Server.StopAsync();
+
+        Assert.True(await client.IsClosedByServerAsync());
+        Assert.Equal(0, nbd.Server.ConnectionCount);
+        Assert.False(File.Exists(socketPath));
+    }
+
+    [Fact]
+    public async Task Write_zeroes_longer_than_the_largest_payload_zeroes_the_whole_range()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 64 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.GoAsync("disk0");
+        const uint past32MiB = 40 << 20;
+
+        await client.SendRequestAsync(Write, handle: 1, offset: past32MiB - 4, length: 8, payload: [1, 2, 3, 4, 5, 6, 7, 8]);
+        Assert.Equal((0u, 1ul), await client.ReadReplyAsync());
+        await client.SendRequestAsync(WriteZeroes, handle: 2, offset: 0, length: past32MiB, flags: 2); // NO_HOLE
+        Assert.Equal((0u, 2ul), await client.ReadReplyAsync());
+        await client.SendRequestAsync(Read, handle: 3, offset: past32MiB - 4, length: 8);
+
+        Assert.Equal((0u, 3ul), await client.ReadReplyAsync());
+        Assert.Equal([0, 0, 0, 0, 5, 6, 7, 8], await client.ReadAsync(8));
+    }
+
+    [Fact]
+    public async Task The_old_export_name_option_answers_size_and_flags_and_starts_transmission()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        var option = new byte[4 + 16 + 5];
+        BinaryPrimitives.WriteUInt32BigEndian(option, 3); // FIXED_NEWSTYLE | NO_ZEROES
+        BinaryPrimitives.WriteUInt64BigEndian(option.AsSpan(4), 0x49484156454F5054UL);
+        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(12), 1); // NBD_OPT_EXPORT_NAME
+        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(16), 5);
+        "disk0"u8.CopyTo(option.AsSpan(20));
+
+        await client.WriteAsync(option);
+        var answer = await client.ReadAsync(10); // NO_ZEROES: no 124 bytes of padding
+        await client.SendRequestAsync(Read, handle: 1, offset: 0, length: 16);
+
+        Assert.Equal(1ul << 20, BinaryPrimitives.ReadUInt64BigEndian(answer));
+        Assert.Equal(0, BinaryPrimitives.ReadUInt16BigEndian(answer.AsSpan(8)) & 2); // writable
+        Assert.Equal((0u, 1ul), await client.ReadReplyAsync());
+    }
+}

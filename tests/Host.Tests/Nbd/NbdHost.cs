@@ -1,0 +1,62 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
+using Actors.Core;
+using Actors.GraphLock;
+using Host.Nbd;
+using Host.Tests.Hosting;
+using Nodes.Commands;
+
+namespace Host.Tests.Nbd;
+
+/// <summary>A storage host with an NBD server on a Unix socket in its data dir (or on loopback TCP).</summary>
+public sealed class NbdHost : IAsyncDisposable
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    private NbdHost(HostFixture fixture, NbdServer server)
+    {
+        Fixture = fixture;
+        Server = server;
+    }
+
+    public HostFixture Fixture { get; }
+
+    public NbdServer Server { get; }
+
+    public string SocketPath => Server.LocalEndPoint is UnixDomainSocketEndPoint unix ? unix.ToString() : throw new InvalidOperationException("not on a Unix socket");
+
+    public static async Task<NbdHost> StartAsync(bool tcp = false)
+    {
+        var fixture = await HostFixture.StartAsync();
+        var server = new NbdServer(fixture.Host.Runtime);
+        await server.StartAsync(tcp ? new IPEndPoint(IPAddress.Loopback, 0) : new UnixDomainSocketEndPoint(Path.Combine(fixture.DataDir, "nbd.sock")));
+        return new NbdHost(fixture, server);
+    }
+
+    /// <summary>The NBD URI of export <paramref name="name"/> on this server's Unix socket.</summary>
+    public string Uri(string name) => $"nbd+unix:///{name}?socket={SocketPath}";
+
+    /// <summary>Path of an image in the host's images dir.</summary>
+    public string ImagePath(string file) => Path.Combine(Fixture.ImagesDir, file);
+
+    /// <summary>Creates an image, opens a file node on it and exports the node as <paramref name="name"/>.</summary>
+    public async Task AddFileExportAsync(string name, long size, bool writable = true)
+    {
+        Fixture.Host.Disk.Create($"{name}.img", size);
+        await AddNodeAsync($"{name}-file", "file", ("filename", $"{name}.img"));
+        await Fixture.Host.Graph.Ask<WriteCompleted>(new AddExport($"{name}-export", $"{name}-file", name, writable), Timeout);
+    }
+
+    public async Task AddNodeAsync(string node, string driver, params (string Key, string Value)[] options)
+    {
+        var settings = options.Aggregate(ImmutableSortedDictionary<string, string>.Empty, (all, o) => all.Add(o.Key, o.Value));
+        await Fixture.Host.Graph.Ask<WriteCompleted>(new AddNode(node, driver, settings, Fixture.System.Address.Host, "io0", ImmutableSortedDictionary<string, string>.Empty), Timeout);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.StopAsync();
+        await Fixture.DisposeAsync();
+    }
+}
