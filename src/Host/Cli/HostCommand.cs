@@ -41,6 +41,7 @@ public static class HostCommand
         using var loggerFactory = LoggerFactory.Create(builder => builder.AddSimpleConsole(o => o.SingleLine = true));
         await using var system = ActorSystem.Create(config.GetString("actors.cluster"), new ActorSystemSetup { Config = config, LoggerFactory = loggerFactory });
         var hostSettings = config.GetConfig("host");
+        Nbd.NbdServer? nbd = null;
         try
         {
             var host = await StorageHost.StartAsync(system, new StorageHostOptions(
@@ -48,8 +49,14 @@ public static class HostCommand
                 hostSettings.GetString("images-dir"),
                 [.. hostSettings.GetStringList("iothreads").Union(options.Daemon.IoThreads)]));
             await DaemonPlan.RunAsync(host, options.Daemon);
+            if (options.Daemon.NbdServer is { } address)
+            {
+                nbd = new Nbd.NbdServer(host.Runtime, loggerFactory.CreateLogger("Host.Nbd"));
+                await nbd.StartAsync(address.ToEndPoint());
+                await output.WriteLineAsync($"NBD server on {address}; try: nbdinfo --list {(address.Type == "unix" ? $"'nbd+unix:///?socket={address.HostOrPath}'" : $"nbd://{address.HostOrPath}:{address.Port}")}");
+            }
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or System.Net.Sockets.SocketException)
         {
             await error.WriteLineAsync($"actors-host: {e.Message}");
             return 1;
@@ -69,6 +76,10 @@ public static class HostCommand
         catch (OperationCanceledException)
         {
             await output.WriteLineAsync("Stopping.");
+        }
+        if (nbd is not null)
+        {
+            await nbd.StopAsync();
         }
         return 0;
     }

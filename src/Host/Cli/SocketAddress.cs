@@ -21,5 +21,10 @@ public sealed record SocketAddress(string Type, string HostOrPath, int? Port)
         };
     }
 
+    /// <summary>The endpoint to listen on.</summary>
+    public System.Net.EndPoint ToEndPoint() => Type == "unix"
+        ? new System.Net.Sockets.UnixDomainSocketEndPoint(HostOrPath)
+        : new System.Net.IPEndPoint(System.Net.IPAddress.Parse(HostOrPath == "localhost" ? "127.0.0.1" : HostOrPath), Port ?? 0);
+
     public override string ToString() => Type == "unix" ? $"unix:{HostOrPath}" : $"{HostOrPath}:{Port}";
 }
