@@ -212,6 +212,11 @@ internal sealed class QmpCommands
     {
         var id = Take(arguments, a => a.RequiredString("id"));
         var ioThread = IoThreadRef(id) ?? throw QmpError.GenericError($"object '{id}' not found");
+        if (id == _host.Options.IoThreads.FirstOrDefault())
+        {
+            // New leaf nodes and 'iothread: null' land on the host's first IoThread: it must outlive them.
+            throw QmpError.GenericError($"object '{id}' is in use, can not be deleted");
+        }
         var graph = await QueryGraphAsync().ConfigureAwait(false);
         if (graph.Nodes.Any(n => n.IoThread == id && n.Host == _host.Runtime.Host))
         {
@@ -242,6 +247,11 @@ internal sealed class QmpCommands
         // QEMU's 'force' skips its check that no device uses the node: our exports follow the node.
         arguments.OptionalBool("force", false);
         arguments.EnsureNoneLeft();
+        // The runtime still lists an IoThread that object-del stopped; only a running one may take nodes.
+        if (IoThreadRef(ioThread) is null)
+        {
+            throw QmpError.GenericError($"Cannot find iothread {ioThread}");
+        }
         return GraphCommandAsync(new MoveNode(node, ioThread));
     }
 

@@ -157,14 +157,16 @@ public sealed class QmpServer : IAsyncDisposable
                 return;
             }
             var session = new QmpSession(client, _commands, this);
-            _sessions[session] = RunSessionAsync(session);
+            // The session starts only once registered, so its own removal cannot come first.
+            var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _sessions[session] = RunSessionAsync(session, registered.Task);
+            registered.SetResult();
         }
     }
 
-    private async Task RunSessionAsync(QmpSession session)
+    private async Task RunSessionAsync(QmpSession session, Task registered)
     {
-        // Let AcceptLoopAsync register the session before it can end and remove itself.
-        await Task.Yield();
+        await registered.ConfigureAwait(false);
         try
         {
             await session.RunAsync(_stopping.Token).ConfigureAwait(false);
