@@ -8,7 +8,7 @@ namespace Host.Qmp;
 /// <summary>
 /// One QMP client: greets, waits for <c>qmp_capabilities</c>, then runs its commands one at a
 /// time in arrival order (pipelined requests are answered in order, as QEMU does without OOB).
-/// A bad request gets an error and the session goes on; only an unreadable stream (a line over
+/// A bad request gets an error and the session goes on; only an unreadable stream (a request over
 /// <see cref="MaxRequestBytes"/>, the client gone) or <c>quit</c> ends it.
 /// </summary>
 public sealed class QmpSession : IAsyncDisposable
@@ -43,7 +43,7 @@ public sealed class QmpSession : IAsyncDisposable
         {
             await SendAsync(Greeting(), cancellationToken).ConfigureAwait(false);
             var buffer = new byte[4096];
-            var pending = new MemoryStream();
+            var framer = new QmpRequestFramer();
             while (!cancellationToken.IsCancellationRequested)
             {
                 var read = await _stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
@@ -51,24 +51,23 @@ public sealed class QmpSession : IAsyncDisposable
                 {
                     return;
                 }
-                var start = 0;
-                for (var i = 0; i < read; i++)
+                framer.Append(buffer.AsSpan(0, read));
+                while (framer.TryNext(out var request, out var error))
                 {
-                    if (buffer[i] != (byte)'\n')
+                    if (error is not null)
                     {
+                        await SendAsync(ErrorReply(QmpError.GenericError($"JSON parse error, {error}"), id: null), cancellationToken).ConfigureAwait(false);
                         continue;
                     }
-                    pending.Write(buffer, start, i - start);
-                    start = i + 1;
-                    var line = pending.ToArray();
-                    pending.SetLength(0);
-                    if (!await HandleLineAsync(line, cancellationToken).ConfigureAwait(false))
+                    using (request)
                     {
-                        return;
+                        if (!await HandleRequestAsync(request!.RootElement, cancellationToken).ConfigureAwait(false))
+                        {
+                            return;
+                        }
                     }
                 }
-                pending.Write(buffer, start, read - start);
-                if (pending.Length > MaxRequestBytes)
+                if (framer.Overflowed)
                 {
                     // No way to find where the next request starts: tell the client why and hang up.
                     await SendAsync(ErrorReply(QmpError.GenericError($"JSON parse error, request longer than {MaxRequestBytes} bytes"), id: null), cancellationToken).ConfigureAwait(false);
@@ -100,60 +99,42 @@ public sealed class QmpSession : IAsyncDisposable
     }
 
     /// <returns>false when the session must end (<c>quit</c>).</returns>
-    private async Task<bool> HandleLineAsync(byte[] line, CancellationToken cancellationToken)
+    private async Task<bool> HandleRequestAsync(JsonElement root, CancellationToken cancellationToken)
     {
-        if (line.AsSpan().Trim(" \t\r"u8).IsEmpty)
-        {
-            return true;
-        }
-        JsonDocument document;
+        // QEMU echoes the id even when the rest of the request is wrong.
+        var id = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("id", out var idElement) ? JsonNode.Parse(idElement.GetRawText()) : null;
         try
         {
-            document = JsonDocument.Parse(line, new JsonDocumentOptions { MaxDepth = 64 });
+            var (name, arguments) = ParseRequest(root);
+            switch (name)
+            {
+                case "qmp_capabilities":
+                    if (_negotiated)
+                    {
+                        throw new QmpError(QmpError.CommandNotFound, "Capabilities negotiation is already complete, command ignored");
+                    }
+                    // QEMU's only capability is 'oob', which this monitor does not offer.
+                    QmpArguments.From(arguments).EnsureNoneLeft();
+                    _negotiated = true;
+                    await SendAsync(Reply(new JsonObject(), id), cancellationToken).ConfigureAwait(false);
+                    return true;
+                case var _ when !_negotiated:
+                    throw new QmpError(QmpError.CommandNotFound, "Expecting capabilities negotiation with 'qmp_capabilities'");
+                case "quit":
+                    QmpArguments.From(arguments).EnsureNoneLeft();
+                    await SendAsync(Reply(new JsonObject(), id), cancellationToken).ConfigureAwait(false);
+                    await _server.QuitAsync().ConfigureAwait(false);
+                    return false;
+                default:
+                    var result = await _commands.ExecuteAsync(name, QmpArguments.From(arguments), cancellationToken).ConfigureAwait(false);
+                    await SendAsync(Reply(result, id), cancellationToken).ConfigureAwait(false);
+                    return true;
+            }
         }
-        catch (JsonException e)
+        catch (QmpError e)
         {
-            await SendAsync(ErrorReply(QmpError.GenericError($"JSON parse error, {e.Message}"), id: null), cancellationToken).ConfigureAwait(false);
+            await SendAsync(ErrorReply(e, id), cancellationToken).ConfigureAwait(false);
             return true;
-        }
-        using (document)
-        {
-            var root = document.RootElement;
-            // QEMU echoes the id even when the rest of the request is wrong.
-            var id = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("id", out var idElement) ? JsonNode.Parse(idElement.GetRawText()) : null;
-            try
-            {
-                var (name, arguments) = ParseRequest(root);
-                switch (name)
-                {
-                    case "qmp_capabilities":
-                        if (_negotiated)
-                        {
-                            throw new QmpError(QmpError.CommandNotFound, "Capabilities negotiation is already complete, command ignored");
-                        }
-                        // QEMU's only capability is 'oob', which this monitor does not offer.
-                        QmpArguments.From(arguments).EnsureNoneLeft();
-                        _negotiated = true;
-                        await SendAsync(Reply(new JsonObject(), id), cancellationToken).ConfigureAwait(false);
-                        return true;
-                    case var _ when !_negotiated:
-                        throw new QmpError(QmpError.CommandNotFound, "Expecting capabilities negotiation with 'qmp_capabilities'");
-                    case "quit":
-                        QmpArguments.From(arguments).EnsureNoneLeft();
-                        await SendAsync(Reply(new JsonObject(), id), cancellationToken).ConfigureAwait(false);
-                        await _server.QuitAsync().ConfigureAwait(false);
-                        return false;
-                    default:
-                        var result = await _commands.ExecuteAsync(name, QmpArguments.From(arguments), cancellationToken).ConfigureAwait(false);
-                        await SendAsync(Reply(result, id), cancellationToken).ConfigureAwait(false);
-                        return true;
-                }
-            }
-            catch (QmpError e)
-            {
-                await SendAsync(ErrorReply(e, id), cancellationToken).ConfigureAwait(false);
-                return true;
-            }
         }
     }
 

@@ -45,7 +45,7 @@ public sealed class QmpProtocolTests
         await using var fixture = await QmpFixture.StartAsync();
         await using var client = await fixture.ConnectAsync();
 
-        await client.SendLineAsync("{\"execute\": \"query-version\"");
+        await client.SendLineAsync("""{"execute": }""");
         var broken = await client.ReadReplyAsync();
         await client.SendLineAsync("[1, 2]");
         var notAnObject = await client.ReadReplyAsync();
@@ -107,6 +107,38 @@ public sealed class QmpProtocolTests
         Assert.Equal(1, (int)(await client.ReadReplyAsync())["id"]!);
         Assert.Equal(2, (int)(await client.ReadReplyAsync())["id"]!);
         Assert.Equal(3, (int)(await client.ReadReplyAsync())["id"]!);
+    }
+
+    [Fact]
+    public async Task A_request_may_span_lines_and_two_may_share_one_as_with_QEMUs_JSON_streamer()
+    {
+        await using var fixture = await QmpFixture.StartAsync();
+        await using var client = await fixture.ConnectAsync();
+
+        await client.SendLineAsync("{\"execute\":\n  \"query-version\",\n \"id\": 1}");
+        var spanning = await client.ReadReplyAsync();
+        await client.SendLineAsync("""{"execute": "query-version", "id": 2}{"execute": "query-version", "id": 3}""");
+        var first = await client.ReadReplyAsync();
+        var second = await client.ReadReplyAsync();
+
+        Assert.Equal(1, (int)spanning["id"]!);
+        Assert.NotNull(spanning["return"]);
+        Assert.Equal(2, (int)first["id"]!);
+        Assert.Equal(3, (int)second["id"]!);
+    }
+
+    [Fact]
+    public async Task After_a_malformed_request_the_rest_of_its_line_is_dropped_and_the_next_line_runs()
+    {
+        await using var fixture = await QmpFixture.StartAsync();
+        await using var client = await fixture.ConnectAsync();
+
+        await client.SendLineAsync("""{"execute": ]] "id": 1} {"execute": "query-version", "id": 2}""" + "\n" + """{"execute": "query-version", "id": 3}""");
+        var error = await client.ReadReplyAsync();
+        var next = await client.ReadReplyAsync();
+
+        Assert.Equal("GenericError", (string)error["error"]!["class"]!);
+        Assert.Equal(3, (int)next["id"]!);
     }
 
     [Fact]
