@@ -51,6 +51,10 @@ public sealed class QmpArguments
         }
         : @default;
 
+    public long? OptionalInteger(string name) => Optional(name) is { } value
+        ? value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : throw InvalidType(name, "integer")
+        : null;
+
     /// <summary>A nested object member (e.g. <c>addr</c>), whose own members are named <c>addr.path</c> in errors.</summary>
     public QmpArguments RequiredObject(string name)
     {

@@ -144,6 +144,9 @@ internal sealed class QmpCommands
     /// <summary>Options of our built-in drivers that QEMU's schema types as integers.</summary>
     private static readonly FrozenSet<string> IntegerOptions = FrozenSet.Create(StringComparer.Ordinal, "size", "latency-ns", "offset", "align", "max-transfer", "opt-write-zero", "max-write-zero", "opt-discard", "max-discard");
 
+    /// <summary>The properties of QEMU's iothread object (IothreadProperties in qapi/qom.json).</summary>
+    private static readonly string[] IoThreadProperties = ["poll-max-ns", "poll-grow", "poll-shrink", "aio-max-batch", "thread-pool-min", "thread-pool-max"];
+
     /// <summary>Options of our built-in drivers that QEMU's schema types as booleans.</summary>
     private static readonly FrozenSet<string> BooleanOptions = FrozenSet.Create(StringComparer.Ordinal, "read-only", "auto-read-only", "read-zeroes", "force-share");
 
@@ -180,14 +183,18 @@ internal sealed class QmpCommands
         return info;
     }
 
-    /// <summary>QEMU's bs->filename: a protocol node's own file, else its file child's, else a json: description.</summary>
-    private static string FileName(GraphSnapshot graph, NodeSnapshot node, int depth = 0)
+    /// <summary>
+    /// QEMU's bs->filename: a format or filter shows its file child's, a protocol node its own
+    /// <c>filename</c> option (relative to the images dir), else <c>driver://</c> as null-co does.
+    /// </summary>
+    private string FileName(GraphSnapshot graph, NodeSnapshot node)
     {
-        if (node.Children.TryGetValue(ChildRole.File, out var child) && graph.Find(child) is { } file && depth < 64)
+        // The graph refuses cycles, so this walk down file children ends.
+        while (node.Children.TryGetValue(ChildRole.File, out var child) && graph.Find(child) is { } file)
         {
-            return FileName(graph, file, depth + 1);
+            node = file;
         }
-        return node.Driver == "file" ? $"json:{{\"driver\": \"file\", \"node-name\": \"{node.Name}\"}}" : $"{node.Driver}://";
+        return _host.Runtime.Find(node.Name)?.Settings.Options.GetValueOrDefault("filename") ?? $"{node.Driver}://";
     }
 
     private async Task<JsonNode> ObjectAddAsync(QmpArguments arguments, CancellationToken cancellationToken)
@@ -198,7 +205,12 @@ internal sealed class QmpCommands
         {
             throw QmpError.GenericError($"Parameter 'qom-type' does not accept value '{type}'");
         }
-        // QEMU's iothread properties tune polling, which an actor loop does not do.
+        // QEMU's iothread properties tune polling and AIO batching, which an actor loop does not
+        // do; management tools (libvirt) send them, so they are type-checked and have no effect.
+        foreach (var property in IoThreadProperties)
+        {
+            arguments.OptionalInteger(property);
+        }
         arguments.EnsureNoneLeft();
         if (IoThreadRef(id) is not null)
         {

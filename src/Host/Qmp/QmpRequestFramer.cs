@@ -16,6 +16,9 @@ internal sealed class QmpRequestFramer
     private byte[] _data = new byte[4096];
     private int _count;
     private bool _skippingLine;
+    // How far the current request was scanned, and the reader's state there.
+    private int _scanned;
+    private JsonReaderState _scanState = new(s_options);
 
     /// <summary>True once buffered bytes exceed <see cref="QmpSession.MaxRequestBytes"/> without a whole request.</summary>
     public bool Overflowed => _count > QmpSession.MaxRequestBytes;
@@ -32,7 +35,8 @@ internal sealed class QmpRequestFramer
 
     /// <summary>
     /// The next whole request (the caller disposes it) or the parse error of a malformed one;
-    /// false when more bytes are needed first.
+    /// false when more bytes are needed first. Bytes already scanned are not scanned again, so
+    /// a long request arriving in small reads costs linear time.
     /// </summary>
     public bool TryNext(out JsonDocument? request, out string? error)
     {
@@ -49,29 +53,44 @@ internal sealed class QmpRequestFramer
             Consume(newline + 1);
             _skippingLine = false;
         }
-        var span = _data.AsSpan(0, _count);
-        Consume(span.Length - span.TrimStart(" \t\r\n"u8).Length);
-        if (_count == 0)
+        if (_scanned == 0)
         {
-            return false;
+            var span = _data.AsSpan(0, _count);
+            Consume(span.Length - span.TrimStart(" \t\r\n"u8).Length);
         }
-        var reader = new Utf8JsonReader(_data.AsSpan(0, _count), isFinalBlock: false, new JsonReaderState(s_options));
+        var reader = new Utf8JsonReader(_data.AsSpan(_scanned, _count - _scanned), isFinalBlock: false, _scanState);
         try
         {
-            if (!JsonDocument.TryParseValue(ref reader, out request))
+            while (reader.Read())
             {
-                return false;
+                if (reader.CurrentDepth == 0 && reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+                {
+                    // The top-level value just ended. The document gets its own copy: the buffer moves on.
+                    var length = _scanned + (int)reader.BytesConsumed;
+                    request = JsonDocument.Parse(_data.AsSpan(0, length).ToArray(), new JsonDocumentOptions { MaxDepth = s_options.MaxDepth });
+                    Consume(length);
+                    ResetScan();
+                    return true;
+                }
             }
-            Consume((int)reader.BytesConsumed);
-            return true;
+            _scanned += (int)reader.BytesConsumed;
+            _scanState = reader.CurrentState;
+            return false;
         }
         catch (JsonException e)
         {
             error = e.Message;
             Consume(ErrorOffset(e));
+            ResetScan();
             _skippingLine = true;
             return true;
         }
+    }
+
+    private void ResetScan()
+    {
+        _scanned = 0;
+        _scanState = new JsonReaderState(s_options);
     }
 
     /// <summary>Where in the buffer the reader failed, from the line and column it reports.</summary>

@@ -45,12 +45,8 @@ public sealed class QmpServer : IAsyncDisposable
         {
             case UnixDomainSocketEndPoint unix:
                 listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                // A stale socket file from an earlier run would make bind fail with "address in use".
-                var path = unix.ToString();
-                if (File.Exists(path))
-                {
-                    File.Delete(path);
-                }
+                // A stale socket file from an earlier run would make bind fail with "address in use"; QEMU unlinks it too.
+                File.Delete(unix.ToString());
                 break;
             case IPEndPoint ip when IPAddress.IsLoopback(ip.Address):
                 listener = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -101,6 +97,11 @@ public sealed class QmpServer : IAsyncDisposable
         {
             foreach (var listener in _listeners)
             {
+                // Nothing listens there any more: leave no socket file for a client to hang on.
+                if (listener.LocalEndPoint is UnixDomainSocketEndPoint unix)
+                {
+                    File.Delete(unix.ToString());
+                }
                 listener.Dispose();
             }
             loops = [.. _acceptLoops];

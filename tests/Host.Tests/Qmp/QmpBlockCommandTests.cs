@@ -41,6 +41,8 @@ public sealed class QmpBlockCommandTests
         Assert.False((bool)format["ro"]!);
         Assert.Equal(1 << 20, (long)format["image"]!["virtual-size"]!);
         Assert.Equal("file0", (string)format["children"]![0]!["node-name"]!);
+        Assert.Equal("disk.img", (string)format["file"]!);
+        Assert.Equal("null-co://", (string)nullNode["file"]!);
         Assert.Equal("file", (string)(await NodeAsync(client, "file0"))["drv"]!);
     }
 
@@ -90,9 +92,13 @@ public sealed class QmpBlockCommandTests
         await client.ReturnOfAsync("blockdev-add", Args(("driver", "null-co"), ("node-name", "n0")));
         var before = (string)(await NodeAsync(client, "n0"))["iothread"]!;
 
-        await client.ReturnOfAsync("object-add", Args(("qom-type", "iothread"), ("id", "iothread1")));
+        var mistyped = await client.ErrorOfAsync("object-add", Args(("qom-type", "iothread"), ("id", "iothread1"), ("poll-max-ns", "32768")));
+        await client.ReturnOfAsync("object-add", Args(("qom-type", "iothread"), ("id", "iothread1"), ("poll-max-ns", 32768)));
+        var duplicate = await client.ErrorOfAsync("object-add", Args(("qom-type", "iothread"), ("id", "iothread1")));
         await client.ReturnOfAsync("x-blockdev-set-iothread", Args(("node-name", "n0"), ("iothread", "iothread1")));
 
+        Assert.Equal(("GenericError", "Invalid parameter type for 'poll-max-ns', expected: integer"), mistyped);
+        Assert.Equal(("GenericError", "attempt to add duplicate property 'iothread1' to object (type 'container')"), duplicate);
         Assert.Equal("io0", before);
         Assert.Equal("iothread1", (string)(await NodeAsync(client, "n0"))["iothread"]!);
         var contexts = (await client.ReturnOfAsync("x-query-graph-lock"))["contexts"]!.AsArray().Select(c => (string)c!["context"]!);

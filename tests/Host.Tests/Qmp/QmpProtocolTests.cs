@@ -142,6 +142,31 @@ public sealed class QmpProtocolTests
     }
 
     [Fact]
+    public async Task A_request_that_never_ends_gets_an_error_and_the_session_is_closed()
+    {
+        await using var fixture = await QmpFixture.StartAsync();
+        await using var client = await fixture.ConnectAsync();
+
+        // An array still open at the end of the line: incomplete, never malformed.
+        await client.SendLineAsync("[" + string.Concat(Enumerable.Repeat("1,", Host.Qmp.QmpSession.MaxRequestBytes / 2 + 1)));
+        var error = await client.ReadReplyAsync();
+        var end = await client.ReadAsync();
+
+        Assert.Equal("GenericError", (string)error["error"]!["class"]!);
+        Assert.Null(end);
+    }
+
+    [Fact]
+    public async Task Stopping_the_server_removes_its_socket_file()
+    {
+        await using var fixture = await QmpFixture.StartAsync();
+
+        await fixture.Server.StopAsync();
+
+        Assert.False(File.Exists(fixture.SocketPath));
+    }
+
+    [Fact]
     public async Task Quit_returns_then_sends_SHUTDOWN_and_closes_the_session()
     {
         await using var fixture = await QmpFixture.StartAsync();
