@@ -205,6 +205,10 @@ internal sealed class QmpCommands
         {
             throw QmpError.GenericError($"Parameter 'qom-type' does not accept value '{type}'");
         }
+        if (!IsIdentifier(id))
+        {
+            throw QmpError.GenericError("Parameter 'id' expects an identifier");
+        }
         // QEMU's iothread properties tune polling and AIO batching, which an actor loop does not
         // do; management tools (libvirt) send them, so they are type-checked and have no effect.
         foreach (var property in IoThreadProperties)
@@ -242,8 +246,13 @@ internal sealed class QmpCommands
     }
 
     /// <summary>An IoThread of this host by name; they live under /system/iothreads.</summary>
-    private IActorRef? IoThreadRef(string name) =>
-        _host.System.ResolveActorRef(ActorPath.Root(_host.System.Address) / "system" / "iothreads" / name);
+    private IActorRef? IoThreadRef(string name) => IsIdentifier(name)
+        ? _host.System.ResolveActorRef(ActorPath.Root(_host.System.Address) / "system" / "iothreads" / name)
+        : null;
+
+    /// <summary>QEMU's id_wellformed: a letter, then letters, digits, '-', '.', '_' (also keeps ids valid actor names).</summary>
+    private static bool IsIdentifier(string id) =>
+        id.Length > 0 && char.IsAsciiLetter(id[0]) && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_');
 
     private Task<JsonNode> SetIoThreadAsync(QmpArguments arguments, CancellationToken cancellationToken)
     {

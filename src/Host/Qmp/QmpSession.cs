@@ -136,6 +136,12 @@ public sealed class QmpSession : IAsyncDisposable
             await SendAsync(ErrorReply(e, id), cancellationToken).ConfigureAwait(false);
             return true;
         }
+        catch (Exception e) when (e is not (OperationCanceledException or IOException or SocketException or ObjectDisposedException))
+        {
+            // A fault below one command must not cost the client its session (DESIGN §11).
+            await SendAsync(ErrorReply(QmpError.GenericError(e.Message), id), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
     }
 
     /// <summary>Checks the request's envelope with QEMU's messages (qmp_dispatch).</summary>

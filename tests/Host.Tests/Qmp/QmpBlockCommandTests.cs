@@ -97,6 +97,11 @@ public sealed class QmpBlockCommandTests
         var duplicate = await client.ErrorOfAsync("object-add", Args(("qom-type", "iothread"), ("id", "iothread1")));
         await client.ReturnOfAsync("x-blockdev-set-iothread", Args(("node-name", "n0"), ("iothread", "iothread1")));
 
+        var badId = await client.ErrorOfAsync("object-add", Args(("qom-type", "iothread"), ("id", "../coordinator")));
+        var badTarget = await client.ErrorOfAsync("x-blockdev-set-iothread", Args(("node-name", "n0"), ("iothread", "a/b")));
+
+        Assert.Equal(("GenericError", "Parameter 'id' expects an identifier"), badId);
+        Assert.Equal(("GenericError", "Cannot find iothread a/b"), badTarget);
         Assert.Equal(("GenericError", "Invalid parameter type for 'poll-max-ns', expected: integer"), mistyped);
         Assert.Equal(("GenericError", "attempt to add duplicate property 'iothread1' to object (type 'container')"), duplicate);
         Assert.Equal("io0", before);
