@@ -34,9 +34,6 @@ public sealed class QmpSession : IAsyncDisposable
         _server = server;
     }
 
-    /// <summary>Events go only to sessions past negotiation (QEMU's monitor does the same).</summary>
-    public bool Negotiated => _negotiated;
-
     internal async Task RunAsync(CancellationToken cancellationToken)
     {
         try
@@ -81,7 +78,10 @@ public sealed class QmpSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends an event if this session negotiated; a client gone meanwhile is not the emitter's problem.</summary>
+    /// <summary>
+    /// Sends an event if this session negotiated (QEMU's monitor holds events until then too);
+    /// a client gone meanwhile is not the emitter's problem.
+    /// </summary>
     internal async Task SendEventAsync(JsonObject message)
     {
         if (!_negotiated)
