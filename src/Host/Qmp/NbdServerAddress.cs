@@ -1,9 +1,9 @@
 namespace Host.Qmp;
 
 /// <summary>
-/// Where <c>nbd-server-start</c> listens: QEMU's <c>SocketAddressLegacy</c>/<c>SocketAddress</c>
-/// as given in <c>addr</c>, either <c>{"type": "unix", "path": ...}</c> or
-/// <c>{"type": "inet", "host": ..., "port": ...}</c> (port as a string, as QEMU takes it).
+/// Where <c>nbd-server-start</c> listens: QEMU's <c>addr</c>, either
+/// <c>{"type": "unix", "data": {"path": ...}}</c> or <c>{"type": "inet", "data": {"host": ..., "port": ...}}</c>
+/// (or the same fields without "data"); the port is a string, as QEMU takes it.
 /// </summary>
 public abstract record NbdServerAddress
 {

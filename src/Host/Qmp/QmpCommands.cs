@@ -354,12 +354,16 @@ internal sealed class QmpCommands
     {
         var addr = arguments.RequiredObject("addr");
         var type = addr.RequiredString("type");
+        // QEMU's nbd-server-start takes SocketAddressLegacy, the fields under "data"; the flat
+        // SocketAddress form (qemu-storage-daemon's --nbd-server) is taken too.
+        var fields = addr.Optional("data") is not null ? addr.RequiredObject("data") : addr;
         NbdServerAddress address = type switch
         {
-            "unix" => new NbdServerAddress.Unix(addr.RequiredString("path")),
-            "inet" => new NbdServerAddress.Inet(addr.RequiredString("host"), addr.RequiredString("port")),
+            "unix" => new NbdServerAddress.Unix(fields.RequiredString("path")),
+            "inet" => new NbdServerAddress.Inet(fields.RequiredString("host"), fields.RequiredString("port")),
             _ => throw QmpError.GenericError($"Parameter 'addr.type' does not accept value '{type}'"),
         };
+        fields.EnsureNoneLeft();
         addr.EnsureNoneLeft();
         arguments.EnsureNoneLeft();
         if (address is NbdServerAddress.Inet inet && !(inet.Host == "localhost" || (IPAddress.TryParse(inet.Host, out var ip) && IPAddress.IsLoopback(ip))))

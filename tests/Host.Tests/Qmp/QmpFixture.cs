@@ -20,10 +20,12 @@ public sealed class QmpFixture : IAsyncDisposable
 
     public string SocketPath { get; }
 
-    public static async Task<QmpFixture> StartAsync(params string[] ioThreads)
+    public static Task<QmpFixture> StartAsync(params string[] ioThreads) => StartAsync(nbd: null, ioThreads);
+
+    public static async Task<QmpFixture> StartAsync(INbdServerControl? nbd, params string[] ioThreads)
     {
         var host = await HostFixture.StartAsync(ioThreads);
-        var server = new QmpServer(host.Host, nbd: null);
+        var server = new QmpServer(host.Host, nbd);
         var socketPath = Path.Combine(host.DataDir, "qmp.sock");
         await server.StartAsync(new UnixDomainSocketEndPoint(socketPath));
         return new QmpFixture(host, server, socketPath);
