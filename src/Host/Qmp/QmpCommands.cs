@@ -94,9 +94,7 @@ internal sealed class QmpCommands
         }
         // QEMU has no iothread argument here: a node runs where its child runs, a leaf on the first IoThread.
         var graph = await QueryGraphAsync().ConfigureAwait(false);
-        var ioThread = children.Values.Select(c => graph.Find(c)?.IoThread).FirstOrDefault(t => t is not null)
-            ?? _host.Options.IoThreads.FirstOrDefault()
-            ?? throw QmpError.GenericError("This host has no IoThread to run the node on");
+        var ioThread = children.Values.Select(c => graph.Find(c)?.IoThread).FirstOrDefault(t => t is not null) ?? DefaultIoThread();
         return await GraphCommandAsync(new AddNode(node, driver, options.ToImmutable(), _host.Runtime.Host, ioThread, children.ToImmutable())).ConfigureAwait(false);
     }
 
@@ -245,6 +243,10 @@ internal sealed class QmpCommands
         return new JsonObject();
     }
 
+    /// <summary>Where nodes go when nothing else says: the host's first IoThread (QEMU's main loop has that role).</summary>
+    private string DefaultIoThread() =>
+        _host.Options.IoThreads.FirstOrDefault() ?? throw QmpError.GenericError("This host has no IoThread to run nodes on");
+
     /// <summary>An IoThread of this host by name; they live under /system/iothreads.</summary>
     private IActorRef? IoThreadRef(string name) => IsIdentifier(name)
         ? _host.System.ResolveActorRef(ActorPath.Root(_host.System.Address) / "system" / "iothreads" / name)
@@ -261,7 +263,7 @@ internal sealed class QmpCommands
         {
             { ValueKind: JsonValueKind.String } name => name.GetString()!,
             // QEMU's null moves the node back to the main loop; here that is the host's first IoThread.
-            { ValueKind: JsonValueKind.Null } => _host.Options.IoThreads.First(),
+            { ValueKind: JsonValueKind.Null } => DefaultIoThread(),
             null => throw QmpError.GenericError("Parameter 'iothread' is missing"),
             _ => throw arguments.InvalidType("iothread", "StrOrNull"),
         };
