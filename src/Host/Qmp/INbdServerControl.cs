@@ -1,0 +1,14 @@
+namespace Host.Qmp;
+
+/// <summary>
+/// What QMP needs of the host's NBD server (<c>nbd-server-start</c> / <c>nbd-server-stop</c>).
+/// The server serves the graph's exports by name; QMP adds and removes exports through the
+/// GraphService, so this contract is only about the listening socket. Failures throw with a
+/// message fit to show the user as a <c>GenericError</c> (e.g. "NBD server already running").
+/// </summary>
+public interface INbdServerControl
+{
+    Task StartAsync(NbdServerAddress address, CancellationToken cancellationToken);
+
+    Task StopAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,468 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Actors.Core;
+using Actors.GraphLock;
+using Actors.IoThreads;
+using Host.Hosting;
+using Nodes.Commands;
+using Nodes.Graph;
+using Nodes.Runtime;
+
+namespace Host.Qmp;
+
+/// <summary>
+/// The QMP commands past negotiation, with QEMU's names, argument names and error classes.
+/// Every graph change is a command to the host's GraphService (never a direct edit), and its
+/// <see cref="GraphException"/> becomes the <c>GenericError</c> desc word for word.
+/// </summary>
+internal sealed class QmpCommands
+{
+    /// <summary>Long enough for a write section queued behind others; a stuck graph still answers the client.</summary>
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+
+    private readonly StorageHost _host;
+    private readonly INbdServerControl? _nbd;
+    private readonly QmpServer _server;
+    private readonly Dictionary<string, Func<QmpArguments, CancellationToken, Task<JsonNode>>> _commands;
+
+    public QmpCommands(StorageHost host, INbdServerControl? nbd, QmpServer server)
+    {
+        _host = host;
+        _nbd = nbd;
+        _server = server;
+        _commands = new(StringComparer.Ordinal)
+        {
+            ["query-version"] = (a, _) => Done(a, Version()),
+            ["query-commands"] = (a, _) => Done(a, QueryCommands()),
+            ["blockdev-add"] = BlockdevAddAsync,
+            ["blockdev-del"] = (a, _) => GraphCommandAsync(new DeleteNode(Take(a, x => x.RequiredString("node-name")))),
+            ["query-named-block-nodes"] = QueryNamedBlockNodesAsync,
+            ["object-add"] = ObjectAddAsync,
+            ["object-del"] = ObjectDelAsync,
+            ["x-blockdev-set-iothread"] = SetIoThreadAsync,
+            ["x-blockdev-change"] = BlockdevChangeAsync,
+            ["block-export-add"] = BlockExportAddAsync,
+            ["block-export-del"] = BlockExportDelAsync,
+            ["query-block-exports"] = QueryBlockExportsAsync,
+            ["nbd-server-start"] = NbdServerStartAsync,
+            ["nbd-server-stop"] = NbdServerStopAsync,
+            ["x-query-graph-lock"] = QueryGraphLockAsync,
+        };
+    }
+
+    /// <summary>The version this monitor reports: the QEMU whose QMP it speaks.</summary>
+    public static JsonObject Version() => new()
+    {
+        ["qemu"] = new JsonObject { ["micro"] = 0, ["minor"] = 2, ["major"] = 7 },
+        ["package"] = "actors",
+    };
+
+    public Task<JsonNode> ExecuteAsync(string name, QmpArguments arguments, CancellationToken cancellationToken) =>
+        _commands.TryGetValue(name, out var command)
+            ? command(arguments, cancellationToken)
+            : throw new QmpError(QmpError.CommandNotFound, $"The command {name} has not been found");
+
+    private JsonArray QueryCommands() =>
+        [.. new[] { "qmp_capabilities", "quit" }.Concat(_commands.Keys).Order(StringComparer.Ordinal).Select(n => new JsonObject { ["name"] = n })];
+
+    private async Task<JsonNode> BlockdevAddAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        var driver = arguments.RequiredString("driver");
+        var node = arguments.RequiredString("node-name");
+        var info = _host.Runtime.Drivers.Info(driver) ?? throw QmpError.GenericError($"Parameter 'driver' does not accept value '{driver}'");
+        var children = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var role in info.ChildRoles)
+        {
+            if (arguments.Optional(role) is not { } child)
+            {
+                continue;
+            }
+            children[role] = child.ValueKind switch
+            {
+                JsonValueKind.String => child.GetString()!,
+                JsonValueKind.Object => throw QmpError.GenericError($"A nested definition of '{role}' is not supported: add that node first and give its node-name"),
+                _ => throw arguments.InvalidType(role, "BlockdevRef"),
+            };
+        }
+        var options = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in arguments.TakeRest())
+        {
+            Flatten(arguments, key, value, options);
+        }
+        // QEMU has no iothread argument here: a node runs where its child runs, a leaf on the first IoThread.
+        var graph = await QueryGraphAsync().ConfigureAwait(false);
+        var ioThread = children.Values.Select(c => graph.Find(c)?.IoThread).FirstOrDefault(t => t is not null) ?? DefaultIoThread();
+        return await GraphCommandAsync(new AddNode(node, driver, options.ToImmutable(), _host.Runtime.Host, ioThread, children.ToImmutable())).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Driver options reach AddNode as QEMU's dotted key=value strings (<c>limits.iops-total=100</c>).
+    /// The options QAPI types as integer or boolean are checked here, so a client gets QEMU's message.
+    /// </summary>
+    private static void Flatten(QmpArguments arguments, string key, JsonElement value, ImmutableSortedDictionary<string, string>.Builder options)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var member in value.EnumerateObject())
+                {
+                    Flatten(arguments, $"{key}.{member.Name}", member.Value, options);
+                }
+                break;
+            case JsonValueKind.String when IntegerOptions.Contains(LastPart(key)):
+                throw arguments.InvalidType(key, "integer");
+            case JsonValueKind.String when BooleanOptions.Contains(LastPart(key)):
+                throw arguments.InvalidType(key, "boolean");
+            case JsonValueKind.String:
+                options[key] = value.GetString()!;
+                break;
+            case JsonValueKind.Number when BooleanOptions.Contains(LastPart(key)):
+                throw arguments.InvalidType(key, "boolean");
+            case JsonValueKind.Number:
+                options[key] = value.GetRawText();
+                break;
+            case JsonValueKind.True or JsonValueKind.False when IntegerOptions.Contains(LastPart(key)):
+                throw arguments.InvalidType(key, "integer");
+            case JsonValueKind.True:
+                options[key] = "on";
+                break;
+            case JsonValueKind.False:
+                options[key] = "off";
+                break;
+            default:
+                throw QmpError.GenericError($"Parameter '{key}' must be a scalar or an object here");
+        }
+    }
+
+    private static string LastPart(string key) => key[(key.LastIndexOf('.') + 1)..];
+
+    /// <summary>Options of our built-in drivers that QEMU's schema types as integers.</summary>
+    private static readonly FrozenSet<string> IntegerOptions = FrozenSet.Create(StringComparer.Ordinal, "size", "latency-ns", "offset", "align", "max-transfer", "opt-write-zero", "max-write-zero", "opt-discard", "max-discard");
+
+    /// <summary>The properties of QEMU's iothread object (IothreadProperties in qapi/qom.json).</summary>
+    private static readonly string[] IoThreadProperties = ["poll-max-ns", "poll-grow", "poll-shrink", "aio-max-batch", "thread-pool-min", "thread-pool-max"];
+
+    /// <summary>Options of our built-in drivers that QEMU's schema types as booleans.</summary>
+    private static readonly FrozenSet<string> BooleanOptions = FrozenSet.Create(StringComparer.Ordinal, "read-only", "auto-read-only", "read-zeroes", "force-share");
+
+    private async Task<JsonNode> QueryNamedBlockNodesAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        // 'flat' only trims backing chains QEMU would nest; this answer never nests them.
+        arguments.OptionalBool("flat", false);
+        arguments.EnsureNoneLeft();
+        var graph = await QueryGraphAsync().ConfigureAwait(false);
+        return new JsonArray([.. graph.Nodes.Select(n => (JsonNode)NodeInfo(graph, n))]);
+    }
+
+    /// <summary>QEMU's BlockDeviceInfo as far as the graph knows it, plus where the node runs.</summary>
+    private JsonObject NodeInfo(GraphSnapshot graph, NodeSnapshot node)
+    {
+        var live = _host.Runtime.Find(node.Name);
+        var options = live?.Settings.Options ?? ImmutableSortedDictionary<string, string>.Empty;
+        var readOnly = options.GetValueOrDefault("read-only") is "on" or "true";
+        var info = new JsonObject
+        {
+            ["node-name"] = node.Name,
+            ["drv"] = node.Driver,
+            ["file"] = FileName(graph, node),
+            ["ro"] = readOnly,
+            ["encrypted"] = false,
+            ["detect_zeroes"] = "off",
+            ["iothread"] = node.IoThread,
+            ["children"] = new JsonArray([.. node.Children.Select(c => (JsonNode)new JsonObject { ["child"] = c.Key, ["node-name"] = c.Value })]),
+        };
+        if (live is not null)
+        {
+            info["image"] = new JsonObject { ["filename"] = FileName(graph, node), ["format"] = node.Driver, ["virtual-size"] = live.Length };
+        }
+        return info;
+    }
+
+    /// <summary>
+    /// QEMU's bs->filename: a format or filter shows its file child's, a protocol node its own
+    /// <c>filename</c> option (relative to the images dir), else <c>driver://</c> as null-co does.
+    /// </summary>
+    private string FileName(GraphSnapshot graph, NodeSnapshot node)
+    {
+        // The graph refuses cycles, so this walk down file children ends.
+        while (node.Children.TryGetValue(ChildRole.File, out var child) && graph.Find(child) is { } file)
+        {
+            node = file;
+        }
+        return _host.Runtime.Find(node.Name)?.Settings.Options.GetValueOrDefault("filename") ?? $"{node.Driver}://";
+    }
+
+    private async Task<JsonNode> ObjectAddAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        var type = arguments.RequiredString("qom-type");
+        var id = arguments.RequiredString("id");
+        if (type != "iothread")
+        {
+            throw QmpError.GenericError($"Parameter 'qom-type' does not accept value '{type}'");
+        }
+        if (!IsIdentifier(id))
+        {
+            throw QmpError.GenericError("Parameter 'id' expects an identifier");
+        }
+        // QEMU's iothread properties tune polling and AIO batching, which an actor loop does not
+        // do; management tools (libvirt) send them, so they are type-checked and have no effect.
+        foreach (var property in IoThreadProperties)
+        {
+            arguments.OptionalInteger(property);
+        }
+        arguments.EnsureNoneLeft();
+        if (IoThreadRef(id) is not null)
+        {
+            throw QmpError.GenericError($"attempt to add duplicate property '{id}' to object (type 'container')");
+        }
+        await _host.AddIoThreadAsync(id).WaitAsync(s_timeout, cancellationToken).ConfigureAwait(false);
+        return new JsonObject();
+    }
+
+    private async Task<JsonNode> ObjectDelAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        var id = Take(arguments, a => a.RequiredString("id"));
+        var ioThread = IoThreadRef(id) ?? throw QmpError.GenericError($"object '{id}' not found");
+        if (id == _host.Options.IoThreads.FirstOrDefault())
+        {
+            // New leaf nodes and 'iothread: null' land on the host's first IoThread: it must outlive them.
+            throw QmpError.GenericError($"object '{id}' is in use, can not be deleted");
+        }
+        var graph = await QueryGraphAsync().ConfigureAwait(false);
+        if (graph.Nodes.Any(n => n.IoThread == id && n.Host == _host.Runtime.Host))
+        {
+            throw QmpError.GenericError($"object '{id}' is in use, can not be deleted");
+        }
+        if (!await ioThread.GracefulStop(s_timeout, StopIoThread.Instance).ConfigureAwait(false))
+        {
+            throw QmpError.GenericError($"IoThread '{id}' did not stop within {s_timeout.TotalSeconds} s");
+        }
+        return new JsonObject();
+    }
+
+    /// <summary>Where nodes go when nothing else says: the host's first IoThread (QEMU's main loop has that role).</summary>
+    private string DefaultIoThread() =>
+        _host.Options.IoThreads.FirstOrDefault() ?? throw QmpError.GenericError("This host has no IoThread to run nodes on");
+
+    /// <summary>An IoThread of this host by name; they live under /system/iothreads.</summary>
+    private IActorRef? IoThreadRef(string name) => IsIdentifier(name)
+        ? _host.System.ResolveActorRef(ActorPath.Root(_host.System.Address) / "system" / "iothreads" / name)
+        : null;
+
+    /// <summary>QEMU's id_wellformed: a letter, then letters, digits, '-', '.', '_' (also keeps ids valid actor names).</summary>
+    private static bool IsIdentifier(string id) =>
+        id.Length > 0 && char.IsAsciiLetter(id[0]) && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_');
+
+    private Task<JsonNode> SetIoThreadAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        var node = arguments.RequiredString("node-name");
+        var ioThread = arguments.Optional("iothread") switch
+        {
+            { ValueKind: JsonValueKind.String } name => name.GetString()!,
+            // QEMU's null moves the node back to the main loop; here that is the host's first IoThread.
+            { ValueKind: JsonValueKind.Null } => DefaultIoThread(),
+            null => throw QmpError.GenericError("Parameter 'iothread' is missing"),
+            _ => throw arguments.InvalidType("iothread", "StrOrNull"),
+        };
+        // QEMU's 'force' skips its check that no device uses the node: our exports follow the node.
+        arguments.OptionalBool("force", false);
+        arguments.EnsureNoneLeft();
+        // The runtime still lists an IoThread that object-del stopped; only a running one may take nodes.
+        if (IoThreadRef(ioThread) is null)
+        {
+            throw QmpError.GenericError($"Cannot find iothread {ioThread}");
+        }
+        return GraphCommandAsync(new MoveNode(node, ioThread));
+    }
+
+    /// <summary>
+    /// QEMU's x-blockdev-change: <c>child</c> names an edge of <c>parent</c> to remove, or
+    /// <c>node</c> a node to add as the first free child role of the parent's driver.
+    /// </summary>
+    private async Task<JsonNode> BlockdevChangeAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        var parent = arguments.RequiredString("parent");
+        var child = arguments.OptionalString("child");
+        var node = arguments.OptionalString("node");
+        arguments.EnsureNoneLeft();
+        switch (child, node)
+        {
+            case (not null, not null):
+                throw QmpError.GenericError("The parameters child and node are in conflict");
+            case (not null, null):
+                return await GraphCommandAsync(new DetachChild(parent, child)).ConfigureAwait(false);
+            case (null, not null):
+                var graph = await QueryGraphAsync().ConfigureAwait(false);
+                var p = graph.Find(parent) ?? throw QmpError.GenericError($"Cannot find node name '{parent}'");
+                var info = _host.Runtime.Drivers.Info(p.Driver) ?? throw QmpError.GenericError($"Unknown driver '{p.Driver}'");
+                var role = info.ChildRoles.FirstOrDefault(r => !p.Children.ContainsKey(r))
+                    ?? throw QmpError.GenericError($"Driver '{p.Driver}' of node '{parent}' has no free child role for '{node}'");
+                return await GraphCommandAsync(new AttachChild(parent, role, node)).ConfigureAwait(false);
+            default:
+                throw QmpError.GenericError("Either child or node must be specified");
+        }
+    }
+
+    private Task<JsonNode> BlockExportAddAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        var type = arguments.RequiredString("type");
+        if (type != "nbd")
+        {
+            throw QmpError.GenericError($"Parameter 'type' does not accept value '{type}'");
+        }
+        var id = arguments.RequiredString("id");
+        var node = arguments.RequiredString("node-name");
+        // NBD's export name defaults to the node name, as in QEMU.
+        var name = arguments.OptionalString("name") ?? node;
+        var writable = arguments.OptionalBool("writable", false);
+        arguments.EnsureNoneLeft();
+        return GraphCommandAsync(new AddExport(id, node, name, writable));
+    }
+
+    private async Task<JsonNode> BlockExportDelAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        var id = arguments.RequiredString("id");
+        var mode = arguments.OptionalString("mode") ?? "safe";
+        if (mode is not ("safe" or "hard"))
+        {
+            throw QmpError.GenericError($"Parameter 'mode' does not accept value '{mode}'");
+        }
+        arguments.EnsureNoneLeft();
+        var result = await GraphCommandAsync(new RemoveExport(id)).ConfigureAwait(false);
+        // QEMU sends the event once the export is gone; the write section has completed by now.
+        await _server.EmitAsync("BLOCK_EXPORT_DELETED", new JsonObject { ["id"] = id }).ConfigureAwait(false);
+        return result;
+    }
+
+    private async Task<JsonNode> QueryBlockExportsAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        arguments.EnsureNoneLeft();
+        var graph = await QueryGraphAsync().ConfigureAwait(false);
+        return new JsonArray([.. graph.Exports.OrderBy(e => e.Id, StringComparer.Ordinal).Select(e => (JsonNode)new JsonObject
+        {
+            ["type"] = "nbd",
+            ["id"] = e.Id,
+            ["node-name"] = e.Node,
+            ["shutting-down"] = false,
+            ["name"] = e.Name,
+            ["writable"] = e.Writable,
+        })]);
+    }
+
+    private async Task<JsonNode> NbdServerStartAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        var addr = arguments.RequiredObject("addr");
+        var type = addr.RequiredString("type");
+        // QEMU's nbd-server-start takes SocketAddressLegacy, the fields under "data"; the flat
+        // SocketAddress form (qemu-storage-daemon's --nbd-server) is taken too.
+        var fields = addr.Optional("data") is not null ? addr.RequiredObject("data") : addr;
+        NbdServerAddress address = type switch
+        {
+            "unix" => new NbdServerAddress.Unix(fields.RequiredString("path")),
+            "inet" => new NbdServerAddress.Inet(fields.RequiredString("host"), fields.RequiredString("port")),
+            _ => throw QmpError.GenericError($"Parameter 'addr.type' does not accept value '{type}'"),
+        };
+        fields.EnsureNoneLeft();
+        addr.EnsureNoneLeft();
+        arguments.EnsureNoneLeft();
+        if (address is NbdServerAddress.Inet inet && !(inet.Host == "localhost" || (IPAddress.TryParse(inet.Host, out var ip) && IPAddress.IsLoopback(ip))))
+        {
+            // NBD here has neither TLS nor authentication: serving images off-host is a decision for the config, not a QMP call.
+            throw QmpError.GenericError($"NBD may only listen on a loopback address, not on '{inet.Host}'");
+        }
+        var nbd = _nbd ?? throw QmpError.GenericError("NBD server is not available on this host");
+        await RunAsync(() => nbd.StartAsync(address, cancellationToken)).ConfigureAwait(false);
+        return new JsonObject();
+    }
+
+    private async Task<JsonNode> NbdServerStopAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        arguments.EnsureNoneLeft();
+        var nbd = _nbd ?? throw QmpError.GenericError("NBD server is not available on this host");
+        await RunAsync(() => nbd.StopAsync(cancellationToken)).ConfigureAwait(false);
+        return new JsonObject();
+    }
+
+    private async Task<JsonNode> QueryGraphLockAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        arguments.EnsureNoneLeft();
+        var status = await RunAsync(() => _host.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, s_timeout)).ConfigureAwait(false);
+        return new JsonObject
+        {
+            ["contexts"] = new JsonArray([.. status.Contexts.Select(c => (JsonNode)new JsonObject
+            {
+                ["context"] = c.Context,
+                ["readers"] = c.Readers,
+                ["parked"] = c.Parked,
+                ["reported-epoch"] = c.ReportedEpoch,
+            })]),
+            ["orphaned"] = status.Orphaned,
+            ["writer-active"] = status.WriterActive,
+            ["in-write-section"] = status.InWriteSection,
+            ["epoch"] = status.Epoch,
+            ["queued-writers"] = status.QueuedWriters,
+            ["writes-done"] = status.WritesDone,
+            ["deferred-actions-run"] = status.DeferredActionsRun,
+            ["deferred-actions-failed"] = status.DeferredActionsFailed,
+            ["write-wait"] = new JsonObject
+            {
+                ["count"] = status.WriteWait.Count,
+                ["p50-us"] = status.WriteWait.P50Micros,
+                ["p99-us"] = status.WriteWait.P99Micros,
+                ["max-us"] = status.WriteWait.MaxMicros,
+            },
+        };
+    }
+
+    private async Task<JsonNode> GraphCommandAsync(IGraphCommand command)
+    {
+        await RunAsync(() => _host.Graph.Ask<WriteCompleted>(command, s_timeout)).ConfigureAwait(false);
+        return new JsonObject();
+    }
+
+    private Task<GraphSnapshot> QueryGraphAsync() => RunAsync(() => _host.Graph.Ask<GraphSnapshot>(QueryGraph.Instance, s_timeout));
+
+    /// <summary>Turns a failure below QMP into a GenericError whose desc is the failure's own message.</summary>
+    private static async Task<T> RunAsync<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (QmpError)
+        {
+            throw;
+        }
+        catch (AskTimeoutException)
+        {
+            throw QmpError.GenericError($"The storage host did not answer within {s_timeout.TotalSeconds} s");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw QmpError.GenericError(e.Message);
+        }
+    }
+
+    private static async Task RunAsync(Func<Task> action) =>
+        await RunAsync(async () =>
+        {
+            await action().ConfigureAwait(false);
+            return true;
+        }).ConfigureAwait(false);
+
+    private static Task<JsonNode> Done(QmpArguments arguments, JsonNode result)
+    {
+        arguments.EnsureNoneLeft();
+        return Task.FromResult(result);
+    }
+
+    private static T Take<T>(QmpArguments arguments, Func<QmpArguments, T> read)
+    {
+        var value = read(arguments);
+        arguments.EnsureNoneLeft();
+        return value;
+    }
+}
