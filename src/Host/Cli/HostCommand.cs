@@ -41,7 +41,8 @@ public static class HostCommand
         using var loggerFactory = LoggerFactory.Create(builder => builder.AddSimpleConsole(o => o.SingleLine = true));
         await using var system = ActorSystem.Create(config.GetString("actors.cluster"), new ActorSystemSetup { Config = config, LoggerFactory = loggerFactory });
         var hostSettings = config.GetConfig("host");
-        Nbd.NbdServer? nbd = null;
+        Nbd.NbdServerControl? nbd = null;
+        var monitors = new List<Qmp.QmpServer>();
         try
         {
             var host = await StorageHost.StartAsync(system, new StorageHostOptions(
@@ -49,38 +50,42 @@ public static class HostCommand
                 hostSettings.GetString("images-dir"),
                 [.. hostSettings.GetStringList("iothreads").Union(options.Daemon.IoThreads)]));
             await DaemonPlan.RunAsync(host, options.Daemon);
+            nbd = new Nbd.NbdServerControl(host.Runtime, loggerFactory.CreateLogger("Host.Nbd"));
             if (options.Daemon.NbdServer is { } address)
             {
-                nbd = new Nbd.NbdServer(host.Runtime, loggerFactory.CreateLogger("Host.Nbd"));
-                await nbd.StartAsync(address.ToEndPoint());
+                await nbd.StartAsync(address.Type == "unix" ? new Qmp.NbdServerAddress.Unix(address.HostOrPath) : new Qmp.NbdServerAddress.Inet(address.HostOrPath, $"{address.Port}"), CancellationToken.None);
                 await output.WriteLineAsync($"NBD server on {address}; try: nbdinfo --list {(address.Type == "unix" ? $"'nbd+unix:///?socket={address.HostOrPath}'" : $"nbd://{address.HostOrPath}:{address.Port}")}");
             }
+            foreach (var chardev in options.Daemon.Monitors.Select(id => options.Daemon.Chardevs[id]))
+            {
+                var monitor = new Qmp.QmpServer(host, nbd);
+                await monitor.StartAsync(chardev.ToEndPoint());
+                monitors.Add(monitor);
+                await output.WriteLineAsync($"QMP monitor on {chardev}");
+            }
         }
-        catch (Exception e) when (e is ArgumentException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
             await error.WriteLineAsync($"actors-host: {e.Message}");
             return 1;
         }
         await output.WriteLineAsync($"Host {system.Address} is up. Press Ctrl+C to stop.");
-        using var stop = new CancellationTokenSource();
+        // Not disposed: the Ctrl+C and process-exit handlers may still fire after this method returned.
+        var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
             e.Cancel = true;
             stop.Cancel();
         };
         AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
-        try
+        // Runs until Ctrl+C, SIGTERM or a QMP quit.
+        await Task.WhenAny([Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default), .. monitors.Select(m => m.WhenQuitRequested)]);
+        await output.WriteLineAsync("Stopping.");
+        foreach (var monitor in monitors)
         {
-            await Task.Delay(Timeout.Infinite, stop.Token);
+            await monitor.StopAsync();
         }
-        catch (OperationCanceledException)
-        {
-            await output.WriteLineAsync("Stopping.");
-        }
-        if (nbd is not null)
-        {
-            await nbd.StopAsync();
-        }
+        await nbd.DisposeAsync();
         return 0;
     }
 
