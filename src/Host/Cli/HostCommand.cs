@@ -41,6 +41,11 @@ public static class HostCommand
         using var loggerFactory = LoggerFactory.Create(builder => builder.AddSimpleConsole(o => o.SingleLine = true));
         await using var system = ActorSystem.Create(config.GetString("actors.cluster"), new ActorSystemSetup { Config = config, LoggerFactory = loggerFactory });
         var hostSettings = config.GetConfig("host");
+        var runDefaults = options.Daemon.IsEmpty;
+        if (runDefaults)
+        {
+            options = options with { Daemon = DefaultDaemon(hostSettings.GetConfig("defaults")) };
+        }
         Nbd.NbdServerControl? nbd = null;
         var monitors = new List<Qmp.QmpServer>();
         try
@@ -49,19 +54,25 @@ public static class HostCommand
                 hostSettings.GetString("data-dir"),
                 hostSettings.GetString("images-dir"),
                 [.. hostSettings.GetStringList("iothreads").Union(options.Daemon.IoThreads)]));
+            if (runDefaults)
+            {
+                CreateScratchImage(host, hostSettings.GetConfig("defaults"));
+            }
             await DaemonPlan.RunAsync(host, options.Daemon);
             nbd = new Nbd.NbdServerControl(host.Runtime, loggerFactory.CreateLogger("Host.Nbd"));
             if (options.Daemon.NbdServer is { } address)
             {
                 await nbd.StartAsync(address.Type == "unix" ? new Qmp.NbdServerAddress.Unix(address.HostOrPath) : new Qmp.NbdServerAddress.Inet(address.HostOrPath, $"{address.Port}"), CancellationToken.None);
-                await output.WriteLineAsync($"NBD server on {address}; try: nbdinfo --list {(address.Type == "unix" ? $"'nbd+unix:///?socket={address.HostOrPath}'" : $"nbd://{address.HostOrPath}:{address.Port}")}");
+                var uri = address.Type == "unix" ? $"nbd+unix:///EXPORT?socket={address.HostOrPath}" : $"nbd://{address.HostOrPath}:{address.Port}/EXPORT";
+                var first = options.Daemon.Exports.FirstOrDefault()?.Name ?? "EXPORT";
+                await output.WriteLineAsync($"NBD server on {address}; try: nbdinfo --list '{uri.Replace("EXPORT", "")}' or qemu-io -f raw -c 'read 0 4k' '{uri.Replace("EXPORT", first)}'");
             }
             foreach (var chardev in options.Daemon.Monitors.Select(id => options.Daemon.Chardevs[id]))
             {
                 var monitor = new Qmp.QmpServer(host, nbd);
                 await monitor.StartAsync(chardev.ToEndPoint());
                 monitors.Add(monitor);
-                await output.WriteLineAsync($"QMP monitor on {chardev}");
+                await output.WriteLineAsync($"QMP monitor on {chardev}{(chardev.Type == "inet" ? $"; try: echo '{{\"execute\":\"qmp_capabilities\"}}' | nc {chardev.HostOrPath} {chardev.Port}" : "")}");
             }
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Net.Sockets.SocketException)
@@ -87,6 +98,32 @@ public static class HostCommand
         }
         await nbd.DisposeAsync();
         return 0;
+    }
+
+    /// <summary>
+    /// The daemon a host runs without options: the scratch image as raw over file, exported
+    /// writable as <c>scratch</c> over NBD on loopback, and a QMP monitor on loopback.
+    /// </summary>
+    private static DaemonOptions DefaultDaemon(HoconConfig defaults)
+    {
+        var image = defaults.GetString("scratch-image");
+        return new DaemonOptions()
+            .With("--blockdev", $"driver=file,node-name=scratch-file,filename={image}")
+            .With("--blockdev", "driver=raw,node-name=scratch,file=scratch-file")
+            .With("--nbd-server", $"addr.type=inet,addr.host=127.0.0.1,addr.port={defaults.GetInt("nbd-port")}")
+            .With("--export", "type=nbd,id=scratch,node-name=scratch,name=scratch,writable=on")
+            .With("--chardev", $"socket,id=qmp,host=127.0.0.1,port={defaults.GetInt("qmp-port")},server=on,wait=off")
+            .With("--monitor", "chardev=qmp");
+    }
+
+    private static void CreateScratchImage(StorageHost host, HoconConfig defaults)
+    {
+        var image = defaults.GetString("scratch-image");
+        if (!File.Exists(Path.Combine(host.Options.ImagesDir, image)))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(host.Options.ImagesDir, image))!);
+            host.Disk.Create(image, defaults.GetBytes("scratch-size"));
+        }
     }
 
     /// <summary>--set over CONFIG_FORCE_ environment variables over --config files (later first) over reference.conf.</summary>
