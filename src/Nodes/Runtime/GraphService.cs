@@ -17,7 +17,7 @@ namespace Nodes.Runtime;
 /// The <see cref="BlockGraph"/> is touched only by code running on the Coordinator (write bodies
 /// and reads), never by this actor itself, so it needs no lock of its own.
 /// </remarks>
-public sealed class GraphService : ReceiveActor
+public sealed class GraphService : ReceiveActor, IWithStash
 {
     private readonly IActorRef _coordinator;
     private readonly BlockGraph _graph;
@@ -30,14 +30,34 @@ public sealed class GraphService : ReceiveActor
         _runtime = runtime;
         _journal = journal;
         _graph = new BlockGraph(runtime.Drivers.Info);
-        Receive<IGraphCommand>(command =>
-            _coordinator.Tell(new RequestWrite(command.GetType().Name, section => Execute(command, section)), Sender));
-        Receive<QueryGraph>(_ => _coordinator.Tell(new RequestRead(() => GraphSnapshot.Of(_graph)), Sender));
-        // The answer to this actor's own recovery write (PreStart). Nothing waits for it: commands
-        // sent meanwhile reach the Coordinator after the recovery write and queue behind it.
-        Receive<WriteCompleted>(_ => { });
+        Recovering();
+    }
+
+    public IStash Stash { get; set; } = null!;
+
+    /// <summary>
+    /// Until the recovery write (sent in PreStart) completes. Commands pass: they reach the
+    /// Coordinator after the recovery write and queue behind it. Queries wait: a read on the
+    /// Coordinator is answered at once, and would see the graph before recovery.
+    /// </summary>
+    private void Recovering()
+    {
+        AcceptCommands();
+        Receive<QueryGraph>(_ => Stash.Stash());
+        Receive<WriteCompleted>(_ => Become(Ready));
         Receive<Actors.Messages.Status.Failure>(failure => throw new InvalidOperationException("The block graph could not be recovered from its journal.", failure.Cause));
     }
+
+    private void Ready()
+    {
+        AcceptCommands();
+        Receive<QueryGraph>(_ => _coordinator.Tell(new RequestRead(() => GraphSnapshot.Of(_graph)), Sender));
+        Stash.UnstashAll();
+    }
+
+    private void AcceptCommands() =>
+        Receive<IGraphCommand>(command =>
+            _coordinator.Tell(new RequestWrite(command.GetType().Name, section => Execute(command, section)), Sender));
 
     public static Props Props(IActorRef coordinator, GraphRuntime runtime, IGraphJournal journal) =>
         Actors.Core.Props.Create(() => new GraphService(coordinator, runtime, journal));

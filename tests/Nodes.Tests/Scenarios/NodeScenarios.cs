@@ -198,6 +198,18 @@ public sealed class NodeScenarios(ITestOutputHelper output) : Actors.TestKit.Tes
     }
 
     [Fact]
+    public async Task A_query_right_after_start_sees_the_recovered_graph()
+    {
+        var journal = new InMemoryGraphJournal();
+        await journal.AppendAsync([new NodeAdded("keep", "null-co", NodeHarness.Options(""), "h1", "io0")]);
+
+        // Queries wait for recovery: answered at once, the graph would still be empty.
+        var h = new NodeHarness(this, journal);
+
+        Assert.NotNull(h.Snapshot().Find("keep"));
+    }
+
+    [Fact]
     public async Task An_injected_eio_reaches_the_caller_and_leaves_the_graph_healthy()
     {
         var h = new NodeHarness(this);
