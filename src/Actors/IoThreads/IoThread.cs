@@ -67,6 +67,13 @@ public sealed class IoThread : ActorBase
             name);
     }
 
+    /// <summary>
+    /// Stops the IoThread called <paramref name="name"/> cleanly (<see cref="StopIoThread"/>) and
+    /// completes once it is gone and a new IoThread may take its name.
+    /// </summary>
+    public static Task StopAsync(ActorSystem system, string name, TimeSpan timeout) =>
+        IoThreadSupervisor.For(system).Ask<Status.Success>(new RetireIoThread(name), timeout);
+
     /// <summary>The IoThread whose loop runs this code, if any (QEMU's <c>qemu_get_current_aio_context</c>).</summary>
     public static IoThread? Current => EventLoop.Current?.Owner as IoThread;
 

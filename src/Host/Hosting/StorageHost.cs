@@ -72,4 +72,18 @@ public sealed class StorageHost
         Runtime.AddIoThread(io);
         return io;
     }
+
+    /// <summary>
+    /// Stops an IoThread (QMP <c>object-del</c>): first, in a write section, it is taken away from
+    /// the runtime (refused while a node runs on it), so no node can land on a stopping loop.
+    /// </summary>
+    public async Task RemoveIoThreadAsync(string name, TimeSpan timeout)
+    {
+        await Coordinator.Ask<WriteCompleted>(new RequestWrite($"remove IoThread '{name}'", _ =>
+        {
+            Runtime.RemoveIoThread(name);
+            return Task.CompletedTask;
+        }), timeout);
+        await IoThread.StopAsync(System, name, timeout);
+    }
 }

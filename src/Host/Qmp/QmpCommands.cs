@@ -214,7 +214,7 @@ internal sealed class QmpCommands
             arguments.OptionalInteger(property);
         }
         arguments.EnsureNoneLeft();
-        if (IoThreadRef(id) is not null)
+        if (_host.Runtime.HasIoThread(id))
         {
             throw QmpError.GenericError($"attempt to add duplicate property '{id}' to object (type 'container')");
         }
@@ -225,7 +225,10 @@ internal sealed class QmpCommands
     private async Task<JsonNode> ObjectDelAsync(QmpArguments arguments, CancellationToken cancellationToken)
     {
         var id = Take(arguments, a => a.RequiredString("id"));
-        var ioThread = IoThreadRef(id) ?? throw QmpError.GenericError($"object '{id}' not found");
+        if (!IsIdentifier(id) || !_host.Runtime.HasIoThread(id))
+        {
+            throw QmpError.GenericError($"object '{id}' not found");
+        }
         if (id == _host.Options.IoThreads.FirstOrDefault())
         {
             // New leaf nodes and 'iothread: null' land on the host's first IoThread: it must outlive them.
@@ -236,21 +239,17 @@ internal sealed class QmpCommands
         {
             throw QmpError.GenericError($"object '{id}' is in use, can not be deleted");
         }
-        if (!await ioThread.GracefulStop(s_timeout, StopIoThread.Instance).ConfigureAwait(false))
+        await RunAsync(async () =>
         {
-            throw QmpError.GenericError($"IoThread '{id}' did not stop within {s_timeout.TotalSeconds} s");
-        }
+            await _host.RemoveIoThreadAsync(id, s_timeout).ConfigureAwait(false);
+            return true;
+        }).ConfigureAwait(false);
         return new JsonObject();
     }
 
     /// <summary>Where nodes go when nothing else says: the host's first IoThread (QEMU's main loop has that role).</summary>
     private string DefaultIoThread() =>
         _host.Options.IoThreads.FirstOrDefault() ?? throw QmpError.GenericError("This host has no IoThread to run nodes on");
-
-    /// <summary>An IoThread of this host by name; they live under /system/iothreads.</summary>
-    private IActorRef? IoThreadRef(string name) => IsIdentifier(name)
-        ? _host.System.ResolveActorRef(ActorPath.Root(_host.System.Address) / "system" / "iothreads" / name)
-        : null;
 
     /// <summary>QEMU's id_wellformed: a letter, then letters, digits, '-', '.', '_' (also keeps ids valid actor names).</summary>
     private static bool IsIdentifier(string id) =>
@@ -270,8 +269,7 @@ internal sealed class QmpCommands
         // QEMU's 'force' skips its check that no device uses the node: our exports follow the node.
         arguments.OptionalBool("force", false);
         arguments.EnsureNoneLeft();
-        // The runtime still lists an IoThread that object-del stopped; only a running one may take nodes.
-        if (IoThreadRef(ioThread) is null)
+        if (!_host.Runtime.HasIoThread(ioThread))
         {
             throw QmpError.GenericError($"Cannot find iothread {ioThread}");
         }

@@ -26,6 +26,26 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
     /// <summary>Makes an IoThread of this host available to nodes (its name is the graph-lock context name).</summary>
     public void AddIoThread(IoThread ioThread) => _ioThreads[ioThread.Name] = ioThread;
 
+    /// <summary>Whether nodes may be opened on or moved to the IoThread called <paramref name="name"/>.</summary>
+    public bool HasIoThread(string name) => _ioThreads.ContainsKey(name);
+
+    /// <summary>
+    /// Takes an IoThread away from nodes before it stops (QMP <c>object-del</c>). Call it inside a
+    /// write section: no node can be opened on or moved to it meanwhile. Refused while a live node
+    /// (a pending unref too) still runs on it.
+    /// </summary>
+    public IoThread RemoveIoThread(string name)
+    {
+        var io = IoThreadNamed(name);
+        var user = _nodes.FirstOrDefault(n => n.Value.IoThread == io).Key;
+        if (user is not null)
+        {
+            throw new GraphException($"IoThread '{name}' on host '{Host}' still runs node '{user}'");
+        }
+        _ioThreads.TryRemove(name, out _);
+        return io;
+    }
+
     /// <summary>The live node called <paramref name="name"/>, if it is open on this host.</summary>
     public BlockNode? Find(string name) => _nodes.TryGetValue(name, out var live) ? live.Node : null;
 

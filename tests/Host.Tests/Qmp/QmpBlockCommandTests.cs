@@ -125,11 +125,14 @@ public sealed class QmpBlockCommandTests
         var gone = await client.ErrorOfAsync("object-del", Args(("id", "iothread1")));
         var moveToGone = await client.ErrorOfAsync("x-blockdev-set-iothread", Args(("node-name", "n0"), ("iothread", "iothread1")));
         var hostDefault = await client.ErrorOfAsync("object-del", Args(("id", "io0")));
+        await client.ReturnOfAsync("object-add", Args(("qom-type", "iothread"), ("id", "iothread1")));
+        await client.ReturnOfAsync("x-blockdev-set-iothread", Args(("node-name", "n0"), ("iothread", "iothread1")));
 
         Assert.Equal(("GenericError", "object 'iothread1' is in use, can not be deleted"), inUse);
         Assert.Equal(("GenericError", "object 'iothread1' not found"), gone);
         Assert.Equal(("GenericError", "Cannot find iothread iothread1"), moveToGone);
         Assert.Equal(("GenericError", "object 'io0' is in use, can not be deleted"), hostDefault);
+        Assert.Equal("iothread1", (string)(await NodeAsync(client, "n0"))["iothread"]!);
     }
 
     [Fact]
