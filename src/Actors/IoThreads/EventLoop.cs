@@ -20,7 +20,7 @@ public sealed class EventLoop : IDisposable
     private readonly ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _posted = new();
     private readonly LockCnt _bottomHalvesLock = new();
     private readonly PriorityQueue<(LoopTimer Timer, long Sequence), (long Deadline, long Sequence)> _timers = new();
-    private readonly ManualResetEventSlim _wake = new(false);
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 10);
     private readonly ITimer _wakeTimer;
     private Thread? _thread;
     private BottomHalf? _bottomHalvesHead;

@@ -1,11 +1,20 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Net.Sockets;
+using Actors.IoThreads;
 using Nodes.Drivers;
 using Nodes.Graph;
 using static Host.Nbd.NbdProtocol;
 
 namespace Host.Nbd;
 
+/// <summary>
+/// Transmission runs in the connection's <see cref="Strand"/>, on the loop of the IoThread that
+/// holds the export's node (QEMU serves an export from its AioContext the same way), so a request
+/// crosses no thread: one receive brings as many requests as the client pipelined, each runs at
+/// once under the IoThread's read lock, and the replies of a batch leave in one send. When the
+/// node moves to another IoThread, the strand follows it.
+/// </summary>
 internal sealed partial class NbdConnection
 {
     /// <summary>
@@ -14,35 +23,63 @@ internal sealed partial class NbdConnection
     /// </summary>
     private const int MaxInFlight = 64;
 
-    private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
-    private readonly SemaphoreSlim _writer = new(1, 1);
+    /// <summary>Room for a burst of pipelined headers (and small WRITE payloads) per receive.</summary>
+    private const int InputSize = 128 << 10;
+
+    /// <summary>What the reply buffers start at, and shrink back to after a large READ.</summary>
+    private const int OutputSize = 128 << 10;
+
+    private static readonly SendOrPostCallback s_flush = static state => ((NbdConnection)state!).FlushPosted();
+
     private readonly Stack<NbdRequest> _pool = new();
+    private readonly byte[] _input = new byte[InputSize];
+    private int _inputStart;
+    private int _inputEnd;
+    private byte[] _output = ArrayPool<byte>.Shared.Rent(OutputSize);
+    private byte[] _spare = ArrayPool<byte>.Shared.Rent(OutputSize);
+    private int _outputLength;
+    private int _inFlight;
+    private bool _sending;
+    private bool _flushPosted;
     private bool _replyFailed;
+    private Func<NbdConnection, bool>? _readerCondition;
+    private TaskCompletionSource? _readerWake;
+    private Strand? _strand;
+    private EventLoop? _home;
+    private string _exportId = "";
 
     /// <summary>
-    /// The reader loop: reads a request (and a WRITE's payload), starts it, and reads the next
-    /// without waiting for its reply. Replies go out as requests complete, in any order. Returns
-    /// why the loop ended; in every case the in-flight requests finish before it returns.
+    /// The reader loop: takes requests from the input buffer (receiving more when it runs dry),
+    /// starts each, and goes on without waiting for its reply. Returns why the loop ended; in
+    /// every case the in-flight requests finish and their replies are sent or dropped first.
     /// </summary>
     private async Task<string> TransmitAsync(BlockExport export)
     {
-        var exportId = export.Id;
-        var header = new byte[RequestSize];
+        _exportId = export.Id;
+        _home = HomeLoop() ?? throw new NbdProtocolException($"export '{export.Name}' was removed during the handshake");
+        _strand = new Strand(() => _home = HomeLoop() ?? _home);
+        await _strand.Enter();
         var disconnected = false;
         try
         {
             while (true)
             {
-                await _stream.ReadExactlyAsync(header);
+                if (_inputEnd - _inputStart < RequestSize)
+                {
+                    await ReceiveMoreAsync();
+                    continue;
+                }
+                var header = _input.AsSpan(_inputStart, RequestSize);
                 if (BinaryPrimitives.ReadUInt32BigEndian(header) != RequestMagic)
                 {
                     throw new NbdProtocolException("bad request magic");
                 }
-                var flags = BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(4));
-                var type = BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(6));
-                var handle = BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(8));
-                var offset = BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(16));
-                var length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(24));
+                var flags = BinaryPrimitives.ReadUInt16BigEndian(header[4..]);
+                var type = BinaryPrimitives.ReadUInt16BigEndian(header[6..]);
+                var handle = BinaryPrimitives.ReadUInt64BigEndian(header[8..]);
+                var offset = BinaryPrimitives.ReadUInt64BigEndian(header[16..]);
+                var length = BinaryPrimitives.ReadUInt32BigEndian(header[24..]);
+                _inputStart += RequestSize;
                 if (type == CmdDisc)
                 {
                     disconnected = true;
@@ -50,32 +87,33 @@ internal sealed partial class NbdConnection
                 }
 
                 var error = Validate(export.Writable, type, offset, length);
-                await _slots.WaitAsync();
+                await WaitForReaderAsync(static c => c._inFlight < MaxInFlight);
                 var request = RentRequest();
                 request.Reset(flags, type, handle, (long)offset, length, error);
-                try
+                _inFlight++;
+                if (type == CmdWrite)
                 {
-                    if (type == CmdWrite)
+                    // The payload follows the header whatever we think of the request:
+                    // read it (or skip it) so the next header is where the client put it.
+                    try
                     {
-                        // The payload follows the header whatever we think of the request:
-                        // read it (or skip it) so the next header is where the client put it.
-                        if (error == 0)
-                        {
-                            await _stream.ReadExactlyAsync(request.Payload);
-                        }
-                        else
-                        {
-                            await SkipAsync(length);
-                        }
+                        await ReadPayloadAsync(error == 0 ? request.Payload : Memory<byte>.Empty, length);
+                    }
+                    catch
+                    {
+                        _replyFailed = true;
+                        Finish(request);
+                        throw;
                     }
                 }
-                catch
+                _ = ProcessAsync(request);
+                if (_outputLength >= OutputSize)
                 {
-                    ReturnRequest(request);
-                    _slots.Release();
-                    throw;
+                    // A long burst of quick requests: send while parsing on, but hold no more than
+                    // two buffers of replies for a client that does not read them.
+                    Flush();
+                    await WaitForReaderAsync(static c => c._outputLength < OutputSize);
                 }
-                _ = ProcessAsync(exportId, request);
             }
         }
         finally
@@ -84,16 +122,24 @@ internal sealed partial class NbdConnection
             {
                 // Bad bytes, a vanished client or the server stopping: replies still owed would
                 // only block on a client that no longer reads, so they are dropped from here on.
+                _replyFailed = true;
                 Close();
             }
-            // Drain: every slot back means no request is in flight any more. After NBD_CMD_DISC
-            // the spec wants outstanding requests handled, so their replies still go out.
-            for (var i = 0; i < MaxInFlight; i++)
-            {
-                await _slots.WaitAsync();
-            }
+            // After NBD_CMD_DISC the spec wants outstanding requests handled, so their replies still go out.
+            await WaitForReaderAsync(static c => c._inFlight == 0 && !c._sending && !c._flushPosted);
+            Flush();
+            await WaitForReaderAsync(static c => !c._sending);
+            ArrayPool<byte>.Shared.Return(_output);
+            ArrayPool<byte>.Shared.Return(_spare);
         }
     }
+
+    /// <summary>
+    /// The loop of the export's node now, or null when the export is gone (removed, or its node
+    /// closed): then the strand stays where it was, and the remaining requests get their errors.
+    /// </summary>
+    private EventLoop? HomeLoop() =>
+        _runtime.NodeOfExport(_exportId) is { } node ? _runtime.IoThreadOf(node)?.Loop : null;
 
     /// <summary>What the edge refuses before any node sees the request: 0, or the NBD error to reply with.</summary>
     private static uint Validate(bool writable, ushort type, ulong offset, uint length)
@@ -117,27 +163,62 @@ internal sealed partial class NbdConnection
         return 0;
     }
 
-    /// <summary>Runs one request on the export's node (looked up now, filters may have been inserted) and replies.</summary>
-    private async Task ProcessAsync(string exportId, NbdRequest request)
+    /// <summary>Sends the replies so far, then receives whatever the client has sent (at least one byte).</summary>
+    private async ValueTask ReceiveMoreAsync()
     {
-        try
+        var left = _inputEnd - _inputStart;
+        _input.AsSpan(_inputStart, left).CopyTo(_input);
+        _inputStart = 0;
+        _inputEnd = left;
+        Flush();
+        var received = await _socket.ReceiveAsync(_input.AsMemory(_inputEnd), SocketFlags.None);
+        if (received == 0)
         {
-            if (request.Error == 0)
-            {
-                await RunOnNodeAsync(exportId, request);
-            }
-            await ReplyAsync(request);
+            throw new EndOfStreamException("the client closed its end");
         }
-        finally
+        _inputEnd += received;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="payload"/> with the <paramref name="length"/> bytes that follow the
+    /// header (from the input buffer first, then straight from the socket); an empty target skips them.
+    /// </summary>
+    private async ValueTask ReadPayloadAsync(Memory<byte> payload, uint length)
+    {
+        var buffered = (int)Math.Min(length, (uint)(_inputEnd - _inputStart));
+        if (!payload.IsEmpty)
         {
-            ReturnRequest(request);
-            _slots.Release();
+            _input.AsMemory(_inputStart, buffered).CopyTo(payload);
+        }
+        _inputStart += buffered;
+        for (long left = length - buffered; left > 0;)
+        {
+            var target = !payload.IsEmpty
+                ? payload[(int)(length - left)..]
+                : _input.AsMemory(0, (int)Math.Min(left, InputSize));
+            _inputStart = _inputEnd = 0;
+            var received = await _socket.ReceiveAsync(target, SocketFlags.None);
+            if (received == 0)
+            {
+                throw new EndOfStreamException("the client closed its end inside a WRITE payload");
+            }
+            left -= received;
         }
     }
 
-    private async Task RunOnNodeAsync(string exportId, NbdRequest request)
+    /// <summary>Runs one request on the export's node (looked up now: filters may have been inserted) and queues its reply.</summary>
+    private async Task ProcessAsync(NbdRequest request)
     {
-        var node = _runtime.NodeOfExport(exportId);
+        if (request.Error == 0)
+        {
+            await RunOnNodeAsync(request);
+        }
+        Finish(request);
+    }
+
+    private async ValueTask RunOnNodeAsync(NbdRequest request)
+    {
+        var node = _runtime.NodeOfExport(_exportId);
         if (node is null)
         {
             request.Error = EShutdown;
@@ -164,64 +245,118 @@ internal sealed partial class NbdConnection
     }
 
     /// <summary>
-    /// Writes one reply; replies of a connection never interleave. A failed write means the client
-    /// is gone: this and every later reply of the connection is dropped, and the reader loop ends
-    /// on its own read failing.
+    /// A request is done: its reply joins the output (the reader sends it before it next waits for
+    /// the client, or a flush posted now does, for a request that completed later on its own).
     /// </summary>
-    private async Task ReplyAsync(NbdRequest request)
+    private void Finish(NbdRequest request)
     {
-        var reply = request.BuildReply();
-        await _writer.WaitAsync();
+        Append(request.BuildReply().Span);
+        ReturnRequest(request);
+        _inFlight--;
+        if (!_flushPosted)
+        {
+            _flushPosted = true;
+            _strand!.Post(s_flush, this);
+        }
+        WakeReader();
+    }
+
+    private void Append(ReadOnlySpan<byte> reply)
+    {
+        if (_replyFailed)
+        {
+            return;
+        }
+        if (_outputLength + reply.Length > _output.Length)
+        {
+            var grown = ArrayPool<byte>.Shared.Rent(_outputLength + reply.Length);
+            _output.AsSpan(0, _outputLength).CopyTo(grown);
+            ArrayPool<byte>.Shared.Return(_output);
+            _output = grown;
+        }
+        reply.CopyTo(_output.AsSpan(_outputLength));
+        _outputLength += reply.Length;
+    }
+
+    private void FlushPosted()
+    {
+        _flushPosted = false;
+        Flush();
+        WakeReader();
+    }
+
+    /// <summary>
+    /// Sends the replies collected so far in one write, unless a send is under way (its end sends
+    /// what gathered meanwhile). Replies of a connection never interleave.
+    /// </summary>
+    private void Flush()
+    {
+        if (_sending || _outputLength == 0)
+        {
+            return;
+        }
+        (_output, _spare) = (_spare, _output);
+        var length = _outputLength;
+        _outputLength = 0;
+        _sending = true;
+        _ = SendAsync(_spare, length);
+    }
+
+    /// <summary>
+    /// A failed send means the client is gone: this and every later reply of the connection is
+    /// dropped, and the reader loop ends on its own receive failing.
+    /// </summary>
+    private async Task SendAsync(byte[] buffer, int length)
+    {
         try
         {
-            if (!_replyFailed)
+            for (var sent = 0; sent < length;)
             {
-                await _stream.WriteAsync(reply);
+                sent += await _socket.SendAsync(buffer.AsMemory(sent, length - sent), SocketFlags.None);
             }
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             _replyFailed = true;
+            _outputLength = 0;
             Close();
         }
-        finally
+        if (_spare.Length > OutputSize)
         {
-            _writer.Release();
+            ArrayPool<byte>.Shared.Return(_spare);
+            _spare = ArrayPool<byte>.Shared.Rent(OutputSize);
+        }
+        _sending = false;
+        Flush();
+        WakeReader();
+    }
+
+    /// <summary>Suspends the reader until <paramref name="condition"/> holds (checked whenever a request, send or flush ends).</summary>
+    private Task WaitForReaderAsync(Func<NbdConnection, bool> condition)
+    {
+        if (condition(this))
+        {
+            return Task.CompletedTask;
+        }
+        _readerCondition = condition;
+        _readerWake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _readerWake.Task;
+    }
+
+    private void WakeReader()
+    {
+        if (_readerCondition is { } condition && condition(this))
+        {
+            _readerCondition = null;
+            _readerWake!.SetResult();
         }
     }
 
-    private async Task SkipAsync(uint length)
-    {
-        var sink = ArrayPool<byte>.Shared.Rent((int)Math.Min(length, 1 << 20));
-        try
-        {
-            for (long left = length; left > 0;)
-            {
-                var chunk = (int)Math.Min(left, sink.Length);
-                await _stream.ReadExactlyAsync(sink.AsMemory(0, chunk));
-                left -= chunk;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(sink);
-        }
-    }
-
-    private NbdRequest RentRequest()
-    {
-        lock (_pool)
-        {
-            return _pool.TryPop(out var request) ? request : new NbdRequest();
-        }
-    }
+    private NbdRequest RentRequest() => _pool.TryPop(out var request) ? request : new NbdRequest();
 
     private void ReturnRequest(NbdRequest request)
     {
         request.ReleaseBuffer();
-        lock (_pool)
-        {
-            _pool.Push(request);
-        }
+        _pool.Push(request);
     }
 }

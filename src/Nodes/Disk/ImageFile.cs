@@ -33,6 +33,7 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
     private long _length;
     private int _closed;
     private int _flushErrno;
+    private bool _readCached = true;
 
     internal ImageFile(DiskBackend backend, SafeFileHandle handle, string name, string path, ImageOpenOptions options, bool locked, long length)
     {
@@ -75,7 +76,31 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
     {
         ThrowIfClosed();
         CheckRange(offset, buffer.Length);
-        return buffer.IsEmpty ? default : ReadCoreAsync(offset, buffer, cancellationToken);
+        if (buffer.IsEmpty)
+        {
+            return default;
+        }
+        if (_readCached)
+        {
+            // Served from the page cache on the caller's thread, a read costs one system call and
+            // no trip through the thread pool (the IoThread stays where it is); only what the disk
+            // must supply goes the asynchronous way.
+            var read = Libc.ReadCached(_handle, buffer.Span, offset);
+            if (read == buffer.Length)
+            {
+                return default;
+            }
+            if (read > 0)
+            {
+                offset += read;
+                buffer = buffer[(int)read..];
+            }
+            else if (read == -Libc.EOPNOTSUPP)
+            {
+                _readCached = false;
+            }
+        }
+        return ReadCoreAsync(offset, buffer, cancellationToken);
     }
 
     /// <summary>

@@ -31,6 +31,9 @@ internal static class Libc
     public const short F_UNLCK = 2;
     public const short SEEK_SET = 0;
 
+    /// <summary>preadv2: fail with EAGAIN instead of waiting for the disk.</summary>
+    public const int RWF_NOWAIT = 0x08;
+
     public const int FALLOC_FL_KEEP_SIZE = 0x01;
     public const int FALLOC_FL_PUNCH_HOLE = 0x02;
     public const int FALLOC_FL_ZERO_RANGE = 0x10;
@@ -55,6 +58,13 @@ internal static class Libc
         private readonly int _padding;
     }
 
+    /// <summary><c>struct iovec</c>.</summary>
+    private readonly unsafe struct IoVec(byte* start, nuint length)
+    {
+        public readonly byte* Start = start;
+        public readonly nuint Length = length;
+    }
+
     /// <summary>What statx reports about one path.</summary>
     public readonly record struct FileStatus(FileKind Kind, long Size, long AllocatedBytes);
 
@@ -64,6 +74,9 @@ internal static class Libc
     // x86_64 and aarch64 Linux ABIs expect for a variadic pointer argument.
     [DllImport(Library, EntryPoint = "fcntl", SetLastError = true)]
     private static extern int FcntlFlock(SafeFileHandle fd, int command, ref Flock flock);
+
+    [DllImport(Library, EntryPoint = "preadv2", SetLastError = true)]
+    private static extern unsafe nint Preadv2Native(SafeFileHandle fd, IoVec* iov, int iovcnt, long offset, int flags);
 
     [DllImport(Library, EntryPoint = "fallocate", SetLastError = true)]
     private static extern int FallocateNative(SafeFileHandle fd, int mode, long offset, long length);
@@ -93,6 +106,32 @@ internal static class Libc
             if (errno != EINTR)
             {
                 return errno;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads what the page cache holds at <paramref name="offset"/> without waiting for the disk
+    /// (preadv2 with RWF_NOWAIT): the bytes read (0 at the end of the file), or minus the errno
+    /// (EAGAIN: not all cached; EOPNOTSUPP: this file system cannot tell). Retries on EINTR.
+    /// </summary>
+    public static unsafe long ReadCached(SafeFileHandle fd, Span<byte> buffer, long offset)
+    {
+        fixed (byte* start = buffer)
+        {
+            var iov = new IoVec(start, (nuint)buffer.Length);
+            while (true)
+            {
+                var read = Preadv2Native(fd, &iov, 1, offset, RWF_NOWAIT);
+                if (read >= 0)
+                {
+                    return read;
+                }
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != EINTR)
+                {
+                    return -errno;
+                }
             }
         }
     }

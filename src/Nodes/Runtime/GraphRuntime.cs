@@ -58,38 +58,56 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
     /// <summary>Every export of this host, as the graph has them now.</summary>
     public IReadOnlyCollection<BlockExport> Exports => [.. _exports.Values];
 
+    /// <summary>The IoThread <paramref name="nodeName"/> runs on now (front ends follow it there), if it is open on this host.</summary>
+    public IoThread? IoThreadOf(string nodeName) => _nodes.TryGetValue(nodeName, out var live) ? live.IoThread : null;
+
     /// <summary>
     /// Runs one request against <paramref name="nodeName"/> as a front end does: on the node's
     /// IoThread, under its read lock, taken once at the top and released when the request
     /// completes. If the node moved while the request waited for the lock, the request follows it.
+    /// Called on the node's own loop, a request that completes at once allocates nothing.
     /// </summary>
-    public async Task<T> RunRequestAsync<T>(string nodeName, Func<BlockNode, ValueTask<T>> request)
+    public ValueTask<T> RunRequestAsync<T>(string nodeName, Func<BlockNode, ValueTask<T>> request)
+    {
+        var io = Live(nodeName).IoThread;
+        return io.Loop.IsCurrent ? RunHereAsync(io, nodeName, request) : new ValueTask<T>(RunThereAsync(nodeName, request));
+    }
+
+    private async ValueTask<T> RunHereAsync<T>(IoThread io, string nodeName, Func<BlockNode, ValueTask<T>> request)
+    {
+        var attempt = await AttemptAsync(io, nodeName, request);
+        return attempt.Done ? attempt.Result : await RunThereAsync(nodeName, request);
+    }
+
+    /// <summary>From another thread: enter the node's loop, and follow the node if it moves meanwhile.</summary>
+    private async Task<T> RunThereAsync<T>(string nodeName, Func<BlockNode, ValueTask<T>> request)
     {
         while (true)
         {
-            var live = Live(nodeName);
-            var attempt = await live.IoThread.Loop.RunAsync(async () =>
-            {
-                var io = live.IoThread;
-                await io.ReadLockAsync();
-                try
-                {
-                    var current = Live(nodeName);
-                    if (current.IoThread != io)
-                    {
-                        return (Done: false, Result: default(T)!);
-                    }
-                    return (Done: true, Result: await request(current.Node));
-                }
-                finally
-                {
-                    io.ReadUnlock();
-                }
-            });
+            var io = Live(nodeName).IoThread;
+            var attempt = await io.Loop.RunAsync(() => AttemptAsync(io, nodeName, request).AsTask());
             if (attempt.Done)
             {
                 return attempt.Result;
             }
+        }
+    }
+
+    /// <summary>
+    /// One try on <paramref name="io"/>'s loop. Parked behind a writer, the request may find its
+    /// node moved to another IoThread: then it is not run here (Done is false).
+    /// </summary>
+    private async ValueTask<(bool Done, T Result)> AttemptAsync<T>(IoThread io, string nodeName, Func<BlockNode, ValueTask<T>> request)
+    {
+        await io.ReadLockAsync();
+        try
+        {
+            var current = Live(nodeName);
+            return current.IoThread == io ? (true, await request(current.Node)) : (false, default!);
+        }
+        finally
+        {
+            io.ReadUnlock();
         }
     }
 

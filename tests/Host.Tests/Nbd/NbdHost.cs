@@ -26,9 +26,9 @@ public sealed class NbdHost : IAsyncDisposable
 
     public string SocketPath => Server.LocalEndPoint is UnixDomainSocketEndPoint unix ? unix.ToString() : throw new InvalidOperationException("not on a Unix socket");
 
-    public static async Task<NbdHost> StartAsync(bool tcp = false)
+    public static async Task<NbdHost> StartAsync(bool tcp = false, params string[] ioThreads)
     {
-        var fixture = await HostFixture.StartAsync();
+        var fixture = await HostFixture.StartAsync(ioThreads);
         var server = new NbdServer(fixture.Host.Runtime);
         await server.StartAsync(tcp ? new IPEndPoint(IPAddress.Loopback, 0) : new UnixDomainSocketEndPoint(Path.Combine(fixture.DataDir, "nbd.sock")));
         return new NbdHost(fixture, server);

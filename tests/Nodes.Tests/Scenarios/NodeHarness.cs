@@ -68,7 +68,7 @@ internal sealed class NodeHarness
 
     public GraphSnapshot Snapshot() => Graph.Ask<GraphSnapshot>(QueryGraph.Instance, Timeout).GetAwaiter().GetResult();
 
-    public Task<T> Request<T>(string node, Func<BlockNode, ValueTask<T>> request) => Runtime.RunRequestAsync(node, request);
+    public Task<T> Request<T>(string node, Func<BlockNode, ValueTask<T>> request) => Runtime.RunRequestAsync(node, request).AsTask();
 
     public Task Read(string node, long offset, byte[] buffer) => Request(node, async n =>
     {
