@@ -34,9 +34,17 @@ public sealed class NbdServer(GraphRuntime runtime, ILogger? logger = null) : IA
         {
             throw new InvalidOperationException("The NBD server is already started");
         }
-        var listener = endpoint is UnixDomainSocketEndPoint
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        Socket listener;
+        if (endpoint is UnixDomainSocketEndPoint unix)
+        {
+            listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            // A stale socket file from an earlier run would make bind fail with "address in use"; QEMU unlinks it too.
+            File.Delete(unix.ToString());
+        }
+        else
+        {
+            listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        }
         try
         {
             listener.Bind(endpoint);

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
+using System.Net.Sockets;
 using Actors.Core;
 using Actors.GraphLock;
+using Host.Nbd;
 using Nodes.Commands;
 
 namespace Host.Tests.Nbd;
@@ -155,6 +157,27 @@ public sealed class NbdEdgeTests
         Assert.True(await client.IsClosedByServerAsync());
         Assert.Equal(0, nbd.Server.ConnectionCount);
         Assert.False(File.Exists(socketPath));
+    }
+
+    /// <summary>A host killed without cleanup leaves its socket file; the next start replaces it, as QEMU does.</summary>
+    [Fact]
+    public async Task A_stale_socket_file_is_replaced_when_the_server_starts()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        var stalePath = Path.Combine(nbd.Fixture.DataDir, "stale.sock");
+        using (var crashed = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            crashed.Bind(new UnixDomainSocketEndPoint(stalePath));
+        }
+        var restarted = new NbdServer(nbd.Fixture.Host.Runtime);
+
+        await restarted.StartAsync(new UnixDomainSocketEndPoint(stalePath));
+        await using var client = await RawNbdClient.ConnectAsync(stalePath);
+        var flags = await client.GoAsync("disk0");
+        await restarted.StopAsync();
+
+        Assert.NotEqual(0, flags & 1); // NBD_FLAG_HAS_FLAGS: the handshake went through the new server
     }
 
     [Fact]
