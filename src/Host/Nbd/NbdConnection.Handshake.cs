@@ -95,6 +95,7 @@ internal sealed partial class NbdConnection
         var reply = new byte[_noZeroes ? 10 : 134];
         BinaryPrimitives.WriteUInt64BigEndian(reply, (ulong)size.Value);
         BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(8), TransmissionFlags(export));
+        _exportId = export.Id;
         await _stream.WriteAsync(reply);
         return export;
     }
@@ -162,6 +163,11 @@ internal sealed partial class NbdConnection
             BinaryPrimitives.WriteUInt32BigEndian(sizes.AsSpan(6), 4096);
             BinaryPrimitives.WriteUInt32BigEndian(sizes.AsSpan(10), MaxPayload);
             await SendOptionReplyAsync(option, RepInfo, sizes);
+        }
+        if (option == OptGo)
+        {
+            // Attached before the client hears so: block-export-del then counts it.
+            _exportId = export.Id;
         }
         await SendOptionReplyAsync(option, RepAck, []);
         return export;

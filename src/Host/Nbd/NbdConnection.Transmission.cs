@@ -46,16 +46,18 @@ internal sealed partial class NbdConnection
     private TaskCompletionSource? _readerWake;
     private Strand? _strand;
     private EventLoop? _home;
-    private string _exportId = "";
+    private volatile string _exportId = "";
 
     /// <summary>
     /// The reader loop: takes requests from the input buffer (receiving more when it runs dry),
     /// starts each, and goes on without waiting for its reply. Returns why the loop ended; in
     /// every case the in-flight requests finish and their replies are sent or dropped first.
     /// </summary>
+    /// <summary>The export this connection transmits on, once the handshake chose one.</summary>
+    public string? ExportId => _exportId is { Length: > 0 } id ? id : null;
+
     private async Task<string> TransmitAsync(BlockExport export)
     {
-        _exportId = export.Id;
         _home = HomeLoop() ?? throw new NbdProtocolException($"export '{export.Name}' was removed during the handshake");
         _strand = new Strand(() => _home = HomeLoop() ?? _home);
         await _strand.Enter();

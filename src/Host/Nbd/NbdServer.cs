@@ -88,6 +88,23 @@ public sealed class NbdServer(GraphRuntime runtime, ILogger? logger = null) : IA
         }
     }
 
+    /// <summary>How many clients are in transmission on export <paramref name="exportId"/>.</summary>
+    public int ConnectionsTo(string exportId) => _connections.Keys.Count(c => c.ExportId == exportId);
+
+    /// <summary>
+    /// Closes the connections on export <paramref name="exportId"/> (QMP <c>block-export-del</c>
+    /// in hard mode); completes when their in-flight requests finished and they are gone.
+    /// </summary>
+    public Task DisconnectAsync(string exportId)
+    {
+        var attached = _connections.Keys.Where(c => c.ExportId == exportId).ToArray();
+        foreach (var connection in attached)
+        {
+            connection.Close();
+        }
+        return Task.WhenAll(attached.Select(c => c.Completion));
+    }
+
     public ValueTask DisposeAsync() => new(StopAsync());
 
     private async Task AcceptLoopAsync(Socket listener)

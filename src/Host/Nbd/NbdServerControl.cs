@@ -59,6 +59,10 @@ public sealed class NbdServerControl(GraphRuntime runtime, ILogger logger) : INb
         }
     }
 
+    public int ConnectionsTo(string exportId) => _server?.ConnectionsTo(exportId) ?? 0;
+
+    public Task DisconnectAsync(string exportId) => _server?.DisconnectAsync(exportId) ?? Task.CompletedTask;
+
     public async ValueTask DisposeAsync()
     {
         if (_server is { } server)

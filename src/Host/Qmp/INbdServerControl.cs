@@ -3,7 +3,8 @@ namespace Host.Qmp;
 /// <summary>
 /// What QMP needs of the host's NBD server (<c>nbd-server-start</c> / <c>nbd-server-stop</c>).
 /// The server serves the graph's exports by name; QMP adds and removes exports through the
-/// GraphService, so this contract is only about the listening socket. Failures throw with a
+/// GraphService, so this contract is about the listening socket and the clients attached to an
+/// export (<c>block-export-del</c>'s modes). Failures throw with a
 /// message fit to show the user as a <c>GenericError</c> (e.g. "NBD server already running").
 /// </summary>
 public interface INbdServerControl
@@ -11,4 +12,10 @@ public interface INbdServerControl
     Task StartAsync(NbdServerAddress address, CancellationToken cancellationToken);
 
     Task StopAsync(CancellationToken cancellationToken);
+
+    /// <summary>How many clients are in transmission on export <paramref name="exportId"/>.</summary>
+    int ConnectionsTo(string exportId);
+
+    /// <summary>Closes the connections on export <paramref name="exportId"/>; completes when they are gone.</summary>
+    Task DisconnectAsync(string exportId);
 }

@@ -329,8 +329,17 @@ internal sealed class QmpCommands
             throw QmpError.GenericError($"Parameter 'mode' does not accept value '{mode}'");
         }
         arguments.EnsureNoneLeft();
+        if (mode == "safe" && _nbd?.ConnectionsTo(id) > 0)
+        {
+            throw QmpError.GenericError($"export '{id}' still in use");
+        }
+        // From its write section on, no request of the export is in flight and no new one finds it.
         var result = await GraphCommandAsync(new RemoveExport(id)).ConfigureAwait(false);
-        // QEMU sends the event once the export is gone; the write section has completed by now.
+        if (mode == "hard" && _nbd is not null)
+        {
+            await _nbd.DisconnectAsync(id).WaitAsync(s_timeout, cancellationToken).ConfigureAwait(false);
+        }
+        // QEMU sends the event once the export is gone, its clients with it.
         await _server.EmitAsync("BLOCK_EXPORT_DELETED", new JsonObject { ["id"] = id }).ConfigureAwait(false);
         return result;
     }

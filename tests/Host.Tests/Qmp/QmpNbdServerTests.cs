@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Host.Qmp;
+using Host.Tests.Nbd;
 
 namespace Host.Tests.Qmp;
 
@@ -26,6 +27,10 @@ public sealed class QmpNbdServerTests
             Calls.Add("stop");
             return Task.CompletedTask;
         }
+
+        public int ConnectionsTo(string exportId) => 0;
+
+        public Task DisconnectAsync(string exportId) => Task.CompletedTask;
     }
 
     [Fact]
@@ -44,5 +49,33 @@ public sealed class QmpNbdServerTests
         Assert.Equal(("GenericError", "NBD server already running"), running);
         Assert.Equal("GenericError", offHost.Class);
         Assert.Equal<object>([new NbdServerAddress.Unix("/tmp/nbd.sock"), "stop", new NbdServerAddress.Inet("127.0.0.1", "10809")], nbd.Calls);
+    }
+
+    /// <summary>
+    /// QEMU's modes of block-export-del: "safe" refuses while a client is attached (the export
+    /// stays); "hard" drops the clients, and BLOCK_EXPORT_DELETED follows once they are gone.
+    /// </summary>
+    [Fact]
+    public async Task Block_export_del_refuses_in_safe_mode_while_a_client_is_attached_and_hard_mode_drops_it()
+    {
+        await using var fixture = await QmpFixture.StartWithNbdServerAsync();
+        await using var client = await fixture.ConnectAsync();
+        var nbdSocket = Path.Combine(fixture.Host.DataDir, "nbd.sock");
+        await client.ReturnOfAsync("nbd-server-start", new JsonObject { ["addr"] = new JsonObject { ["type"] = "unix", ["path"] = nbdSocket } });
+        await client.ReturnOfAsync("blockdev-add", new JsonObject { ["driver"] = "null-co", ["node-name"] = "disk0" });
+        await client.ReturnOfAsync("block-export-add", new JsonObject { ["type"] = "nbd", ["id"] = "e0", ["node-name"] = "disk0", ["name"] = "disk0" });
+        await using var nbdClient = await RawNbdClient.ConnectAsync(nbdSocket);
+        await nbdClient.GoAsync("disk0");
+
+        var safe = await client.ErrorOfAsync("block-export-del", new JsonObject { ["id"] = "e0" });
+        var stillListed = (await client.ReturnOfAsync("query-block-exports")).AsArray().Count;
+        await client.ReturnOfAsync("block-export-del", new JsonObject { ["id"] = "e0", ["mode"] = "hard" });
+        var deleted = await client.WaitForEventAsync("BLOCK_EXPORT_DELETED");
+
+        Assert.Equal(("GenericError", "export 'e0' still in use"), safe);
+        Assert.Equal(1, stillListed);
+        Assert.Equal("e0", (string)deleted["data"]!["id"]!);
+        Assert.True(await nbdClient.IsClosedByServerAsync());
+        Assert.Empty((await client.ReturnOfAsync("query-block-exports")).AsArray());
     }
 }
