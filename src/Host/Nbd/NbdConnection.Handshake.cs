@@ -178,7 +178,7 @@ internal sealed partial class NbdConnection
     {
         try
         {
-            return await _runtime.RunRequestAsync(export.Node, static node => ValueTask.FromResult(node.Length));
+            return await _runtime.RunExportRequestAsync(export.Id, static node => ValueTask.FromResult(node.Length));
         }
         catch (GraphException)
         {

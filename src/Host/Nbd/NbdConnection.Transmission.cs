@@ -137,11 +137,18 @@ internal sealed partial class NbdConnection
     }
 
     /// <summary>
-    /// The loop of the export's node now, or null when the export is gone (removed, or its node
-    /// closed): then the strand stays where it was, and the remaining requests get their errors.
+    /// The loop of the export's node now. When the export is gone (removed, or its node closed),
+    /// the connection stays where it is while that IoThread lives (its requests get their errors
+    /// there), or moves to any IoThread of the host that does.
     /// </summary>
-    private EventLoop? HomeLoop() =>
-        _runtime.NodeOfExport(_exportId) is { } node ? _runtime.IoThreadOf(node)?.Loop : null;
+    private EventLoop? HomeLoop()
+    {
+        if (_runtime.NodeOfExport(_exportId) is { } node && _runtime.IoThreadOf(node) is { } io)
+        {
+            return io.Loop;
+        }
+        return _home is { } home && _runtime.HasIoThread(home.Name) ? home : _runtime.AnyIoThread()?.Loop;
+    }
 
     /// <summary>What the edge refuses before any node sees the request: 0, or the NBD error to reply with.</summary>
     private static uint Validate(bool writable, ushort type, ulong offset, uint length)
@@ -208,7 +215,7 @@ internal sealed partial class NbdConnection
         }
     }
 
-    /// <summary>Runs one request on the export's node (looked up now: filters may have been inserted) and queues its reply.</summary>
+    /// <summary>Runs one request on the node the export serves when the request holds the read lock, and queues its reply.</summary>
     private async Task ProcessAsync(NbdRequest request)
     {
         if (request.Error == 0)
@@ -220,15 +227,9 @@ internal sealed partial class NbdConnection
 
     private async ValueTask RunOnNodeAsync(NbdRequest request)
     {
-        var node = _runtime.NodeOfExport(_exportId);
-        if (node is null)
-        {
-            request.Error = EShutdown;
-            return;
-        }
         try
         {
-            await _runtime.RunRequestAsync(node, request.Execute);
+            await _runtime.RunExportRequestAsync(_exportId, request.Execute);
         }
         catch (BlockIOException e)
         {
@@ -236,12 +237,12 @@ internal sealed partial class NbdConnection
         }
         catch (GraphException)
         {
-            // The node was closed or deleted under the export.
+            // The export was removed, or its node closed.
             request.Error = EShutdown;
         }
         catch (Exception e)
         {
-            NbdLog.RequestFailed(_logger, request.Type, node, e);
+            NbdLog.RequestFailed(_logger, request.Type, _exportId, e);
             request.Error = EIo;
         }
     }

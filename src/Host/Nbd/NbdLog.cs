@@ -17,8 +17,8 @@ internal static partial class NbdLog
     [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "NBD client {Client} sent bad bytes ({Reason}); its connection is closed, the others go on")]
     public static partial void ProtocolViolation(ILogger logger, string client, string reason);
 
-    [LoggerMessage(EventId = 404, Level = LogLevel.Error, Message = "NBD request {Command} on node {Node} failed unexpectedly; the client gets EIO")]
-    public static partial void RequestFailed(ILogger logger, ushort command, string node, Exception cause);
+    [LoggerMessage(EventId = 404, Level = LogLevel.Error, Message = "NBD request {Command} on export {Export} failed unexpectedly; the client gets EIO")]
+    public static partial void RequestFailed(ILogger logger, ushort command, string export, Exception cause);
 
     [LoggerMessage(EventId = 405, Level = LogLevel.Warning, Message = "Accepting NBD connections failed; the listener goes on")]
     public static partial void AcceptFailed(ILogger logger, Exception cause);

@@ -26,6 +26,9 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
     /// <summary>Makes an IoThread of this host available to nodes (its name is the graph-lock context name).</summary>
     public void AddIoThread(IoThread ioThread) => _ioThreads[ioThread.Name] = ioThread;
 
+    /// <summary>Some IoThread of this host, for front-end work no node owns; null when it has none.</summary>
+    public IoThread? AnyIoThread() => _ioThreads.Values.FirstOrDefault();
+
     /// <summary>Whether nodes may be opened on or moved to the IoThread called <paramref name="name"/>.</summary>
     public bool HasIoThread(string name) => _ioThreads.ContainsKey(name);
 
@@ -67,25 +70,36 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
     /// completes. If the node moved while the request waited for the lock, the request follows it.
     /// Called on the node's own loop, a request that completes at once allocates nothing.
     /// </summary>
-    public ValueTask<T> RunRequestAsync<T>(string nodeName, Func<BlockNode, ValueTask<T>> request)
+    public ValueTask<T> RunRequestAsync<T>(string nodeName, Func<BlockNode, ValueTask<T>> request) =>
+        RunAsync(new Target(nodeName, IsExport: false), request);
+
+    /// <summary>
+    /// Like <see cref="RunRequestAsync{T}"/>, against the node export <paramref name="exportId"/>
+    /// serves once the read lock is taken: a filter inserted or removed above the node while the
+    /// request waited for the lock is taken into account, never a node that left the export.
+    /// </summary>
+    public ValueTask<T> RunExportRequestAsync<T>(string exportId, Func<BlockNode, ValueTask<T>> request) =>
+        RunAsync(new Target(exportId, IsExport: true), request);
+
+    private ValueTask<T> RunAsync<T>(Target target, Func<BlockNode, ValueTask<T>> request)
     {
-        var io = Live(nodeName).IoThread;
-        return io.Loop.IsCurrent ? RunHereAsync(io, nodeName, request) : new ValueTask<T>(RunThereAsync(nodeName, request));
+        var io = Resolve(target).IoThread;
+        return io.Loop.IsCurrent ? RunHereAsync(io, target, request) : new ValueTask<T>(RunThereAsync(target, request));
     }
 
-    private async ValueTask<T> RunHereAsync<T>(IoThread io, string nodeName, Func<BlockNode, ValueTask<T>> request)
+    private async ValueTask<T> RunHereAsync<T>(IoThread io, Target target, Func<BlockNode, ValueTask<T>> request)
     {
-        var attempt = await AttemptAsync(io, nodeName, request);
-        return attempt.Done ? attempt.Result : await RunThereAsync(nodeName, request);
+        var attempt = await AttemptAsync(io, target, request);
+        return attempt.Done ? attempt.Result : await RunThereAsync(target, request);
     }
 
     /// <summary>From another thread: enter the node's loop, and follow the node if it moves meanwhile.</summary>
-    private async Task<T> RunThereAsync<T>(string nodeName, Func<BlockNode, ValueTask<T>> request)
+    private async Task<T> RunThereAsync<T>(Target target, Func<BlockNode, ValueTask<T>> request)
     {
         while (true)
         {
-            var io = Live(nodeName).IoThread;
-            var attempt = await io.Loop.RunAsync(() => AttemptAsync(io, nodeName, request).AsTask());
+            var io = Resolve(target).IoThread;
+            var attempt = await io.Loop.RunAsync(() => AttemptAsync(io, target, request).AsTask());
             if (attempt.Done)
             {
                 return attempt.Result;
@@ -95,14 +109,15 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
 
     /// <summary>
     /// One try on <paramref name="io"/>'s loop. Parked behind a writer, the request may find its
-    /// node moved to another IoThread: then it is not run here (Done is false).
+    /// node moved to another IoThread: then it is not run here (Done is false). The target is
+    /// resolved again under the lock: that is the graph the request runs against.
     /// </summary>
-    private async ValueTask<(bool Done, T Result)> AttemptAsync<T>(IoThread io, string nodeName, Func<BlockNode, ValueTask<T>> request)
+    private async ValueTask<(bool Done, T Result)> AttemptAsync<T>(IoThread io, Target target, Func<BlockNode, ValueTask<T>> request)
     {
         await io.ReadLockAsync();
         try
         {
-            var current = Live(nodeName);
+            var current = Resolve(target);
             return current.IoThread == io ? (true, await request(current.Node)) : (false, default!);
         }
         finally
@@ -110,6 +125,11 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
             io.ReadUnlock();
         }
     }
+
+    private LiveNode Resolve(Target target) =>
+        !target.IsExport ? Live(target.Name)
+        : _exports.TryGetValue(target.Name, out var export) ? Live(export.Node)
+        : throw new GraphException($"Export '{target.Name}' does not exist on host '{Host}'");
 
     /// <summary>Applies graph events to the live nodes of this host (in a write section: nothing is in flight).</summary>
     public async Task ApplyAsync(IReadOnlyList<IGraphEvent> events)
@@ -253,4 +273,7 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
         _ioThreads.TryGetValue(name, out var io) ? io : throw new GraphException($"IoThread '{name}' does not exist on host '{Host}'");
 
     private sealed record LiveNode(BlockNode Node, IoThread IoThread);
+
+    /// <summary>What a request is addressed to: a node by name, or whatever node an export serves.</summary>
+    private readonly record struct Target(string Name, bool IsExport);
 }

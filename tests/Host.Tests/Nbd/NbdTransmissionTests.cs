@@ -92,4 +92,28 @@ public sealed class NbdTransmissionTests
         Assert.Equal((0u, handle), reply);
         Assert.Equal(handle - 1, BinaryPrimitives.ReadUInt64BigEndian(data));
     }
+
+    /// <summary>
+    /// The export is removed under an attached client, and the IoThread it was served from is
+    /// stopped: the connection moves to a live IoThread and answers ESHUTDOWN instead of hanging.
+    /// </summary>
+    [Fact]
+    public async Task A_connection_whose_export_is_gone_outlives_the_IoThread_it_was_served_from()
+    {
+        await using var nbd = await NbdHost.StartAsync(tcp: false, "io0", "io1");
+        await nbd.AddFileExportAsync("disk0", 64 * Block);
+        await nbd.Fixture.Host.Graph.Ask<WriteCompleted>(new MoveNode("disk0-file", "io1"), NbdHost.Timeout);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.GoAsync("disk0");
+        await client.SendRequestAsync(Read, handle: 1, offset: 0, length: 8);
+        Assert.Equal((0u, 1ul), await client.ReadReplyAsync());
+        await client.ReadAsync(8);
+
+        await nbd.Fixture.Host.Graph.Ask<WriteCompleted>(new RemoveExport("disk0-export"), NbdHost.Timeout);
+        await nbd.Fixture.Host.Graph.Ask<WriteCompleted>(new MoveNode("disk0-file", "io0"), NbdHost.Timeout);
+        await nbd.Fixture.Host.RemoveIoThreadAsync("io1", NbdHost.Timeout);
+        await client.SendRequestAsync(Read, handle: 2, offset: 0, length: 8);
+
+        Assert.Equal((108u, 2ul), await client.ReadReplyAsync()); // NBD_ESHUTDOWN
+    }
 }

@@ -56,6 +56,35 @@ public sealed class NodeScenarios(ITestOutputHelper output) : Actors.TestKit.Tes
     }
 
     /// <summary>
+    ///   e0 → flt0 (throttle) ─file→ mem0 ←file─ slow0 (blkdebug, delays)
+    /// A request to export e0 parks behind the removal of flt0 (which waits for slow0's write to
+    /// drain). When it runs, the export serves mem0: the request meets the graph as it stands
+    /// under its read lock, never the filter that left (and is being closed).
+    /// </summary>
+    [Fact]
+    public async Task A_request_parked_behind_a_filter_removal_runs_on_the_node_the_export_serves_after_it()
+    {
+        var h = new NodeHarness(this);
+        await h.Add("mem0", "memory", "size=64k");
+        await h.Run(new AddExport("e0", "mem0", "disk", Writable: true));
+        await h.Run(new InsertFilter("flt0", "throttle", NodeHarness.Options(""), "mem0"));
+        await h.Add("slow0", "blkdebug", "delay-us=300000", children: ("file", "mem0"));
+        var slow = h.Write("slow0", 0, [1]);
+        AwaitCondition(() => h.Status("io0").Readers == 1, Timeout);
+
+        var removal = h.Run(new RemoveFilter("flt0"));
+        AwaitCondition(() => h.Status("io0").WriterActive, Timeout);
+        var parked = h.Runtime.RunExportRequestAsync("e0", node => ValueTask.FromResult(node.Name)).AsTask();
+        AwaitCondition(() => h.Status("io0").Parked == 1, Timeout);
+        await slow.WaitAsync(Timeout);
+        await removal;
+
+        Assert.Equal("mem0", await parked.WaitAsync(Timeout));
+        AwaitCondition(() => h.Snapshot().Find("flt0") is null, Timeout);
+        Assert.Equal(0, h.Monitor.Violations);
+    }
+
+    /// <summary>
     ///   before:  top (counter) ─file→ old (counter) ─file→ null0
     ///   after:   top (counter) ─file→ new (counter) ─file→ null0
     /// </summary>
