@@ -48,12 +48,10 @@ public sealed class Qcow2DriverTests : Actors.TestKit.TestKit, IDisposable
 
         Assert.Equal(expected, await _h.ReadAsync("ov", 0, Size));
         Assert.True((await _h.StatusAsync("ov", Cluster, Size)).Allocated);
-        await _h.CloseAllAsync();
+        await _h.CloseAndVerifyAsync("ov.qcow2", expected);
 
-        await QemuImg.AssertConsistentAsync(_h.PathOf("ov.qcow2"));
         await QemuImg.IoCheckedAsync("qcow2", _h.PathOf("ov.qcow2"), $"read -P 0xa5 {Cluster + 30} {(2 * Cluster) - 30}", "read -P 0x17 300000 5000");
         await QemuImg.IoCheckedAsync("raw", _h.PathOf("base.raw"), $"read -P 0x{BasePattern:x2} 0 {Size}");
-        await _h.AssertSameAsAsync("ov.qcow2", expected);
     }
 
     [QemuFact]
@@ -93,9 +91,7 @@ public sealed class Qcow2DriverTests : Actors.TestKit.TestKit, IDisposable
         await WriteAsync(expected, 524288 + 100, Filled(100, 0x66));
         await WriteAsync(expected, 131072 + 100, Filled(100, 0x77));
         Assert.Equal(expected, await _h.ReadAsync("ov", 0, Size));
-        await _h.CloseAllAsync();
-        await QemuImg.AssertConsistentAsync(_h.PathOf("ov.qcow2"));
-        await _h.AssertSameAsAsync("ov.qcow2", expected);
+        await _h.CloseAndVerifyAsync("ov.qcow2", expected);
     }
 
     [QemuFact]
@@ -112,9 +108,7 @@ public sealed class Qcow2DriverTests : Actors.TestKit.TestKit, IDisposable
         Fill(expected, Cluster / 2, 3 * Cluster, 0);
 
         Assert.Equal(expected, await _h.ReadAsync("ov", 0, Size));
-        await _h.CloseAllAsync();
-        await QemuImg.AssertConsistentAsync(_h.PathOf("ov.qcow2"));
-        await _h.AssertSameAsAsync("ov.qcow2", expected);
+        await _h.CloseAndVerifyAsync("ov.qcow2", expected);
     }
 
     [QemuFact]
@@ -146,11 +140,8 @@ public sealed class Qcow2DriverTests : Actors.TestKit.TestKit, IDisposable
             await _h.WriteAsync("small", offset, expected[offset..(offset + (256 * 1024))]);
         }
         Assert.Equal(expected, await _h.ReadAsync("small", 0, size));
-        await _h.CloseAllAsync();
-
+        await _h.CloseAndVerifyAsync("small.qcow2", expected);
         Assert.NotEqual(tableBefore, RefcountTableOffset("small.qcow2"));
-        await QemuImg.AssertConsistentAsync(_h.PathOf("small.qcow2"));
-        await _h.AssertSameAsAsync("small.qcow2", expected);
     }
 
     private long RefcountTableOffset(string image)

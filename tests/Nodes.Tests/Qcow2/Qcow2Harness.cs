@@ -102,6 +102,14 @@ internal sealed class Qcow2Harness : IDisposable
         Assert.Contains("Images are identical", output);
     }
 
+    /// <summary>Closes every node, then asserts <c>qemu-img check</c> finds the image consistent and identical to <paramref name="expected"/>.</summary>
+    public async Task CloseAndVerifyAsync(string image, byte[] expected)
+    {
+        await CloseAllAsync();
+        await QemuImg.AssertConsistentAsync(PathOf(image));
+        await AssertSameAsAsync(image, expected);
+    }
+
     public void Dispose() => _dir.Dispose();
 
     private async Task OpenAsync(string node, string driver, string image, string fileOptions, params (string Role, string Child)[] children)
