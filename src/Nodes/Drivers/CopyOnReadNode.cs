@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Nodes.Drivers;
 
 /// <summary>
@@ -21,6 +23,7 @@ public sealed class CopyOnReadNode(NodeSettings settings) : FilterNode(settings)
     /// <summary>Bytes copied from the backing chain into the child so far.</summary>
     public long CopiedBytes { get; private set; }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask ReadAsync(long offset, Memory<byte> buffer)
     {
         var done = 0;

@@ -144,14 +144,37 @@ public sealed class Qcow2DriverTests : Actors.TestKit.TestKit, IDisposable
         Assert.NotEqual(tableBefore, RefcountTableOffset("small.qcow2"));
     }
 
-    private long RefcountTableOffset(string image)
+    /// <summary>
+    /// A persistent bitmap this driver does not update: its first write clears the autoclear bit,
+    /// so QEMU knows the bitmap is stale (and counts its clusters as leaked, not as corruption).
+    /// </summary>
+    [QemuFact]
+    public async Task The_first_write_clears_the_autoclear_bits_of_bitmaps_the_driver_does_not_keep()
     {
-        var header = new byte[56];
+        await _h.CreateQcow2Async("bm.qcow2", Size);
+        await QemuImg.RunCheckedAsync("bitmap", "--add", _h.PathOf("bm.qcow2"), "b0");
+        Assert.Equal(1, ReadHeaderLong("bm.qcow2", 88));
+        await _h.OpenQcow2Async("bm", "bm.qcow2");
+        await _h.WriteAsync("bm", 0, Filled(4096, 0x42));
+        await _h.CloseAllAsync();
+
+        Assert.Equal(0, ReadHeaderLong("bm.qcow2", 88));
+        var read = await QemuIo.RunAsync("-f", "qcow2", "-c", "read -P 0x42 0 4096", _h.PathOf("bm.qcow2"));
+        Assert.True(read.ExitCode == 0 && !read.Stdout.Contains("fail") && read.Stderr.Contains("bitmaps are now considered inconsistent"), read.ToString());
+        var check = await QemuImg.RunAsync("check", "-f", "qcow2", _h.PathOf("bm.qcow2"));
+        Assert.True(check.ExitCode == 3 && check.Stdout.Contains("leaked clusters"), check.ToString());
+    }
+
+    private long RefcountTableOffset(string image) => ReadHeaderLong(image, 48);
+
+    private long ReadHeaderLong(string image, int offset)
+    {
+        var header = new byte[offset + sizeof(long)];
         using (var stream = System.IO.File.OpenRead(_h.PathOf(image)))
         {
             stream.ReadExactly(header);
         }
-        return System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(header.AsSpan(48));
+        return System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(header.AsSpan(offset));
     }
 
     private async Task OpenChainAsync()
