@@ -1,17 +1,25 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using Nodes.Graph;
 
 namespace Host.Cli;
 
 /// <summary><c>--blockdev</c>: a node to add, from a key=value list or a JSON object.</summary>
-public sealed record BlockdevOption(string NodeName, string Driver, string? File, ImmutableSortedDictionary<string, string> Options)
+/// <param name="NodeName">The node's <c>node-name</c>.</param>
+/// <param name="Driver">The driver (<c>file</c>, <c>raw</c>, <c>qcow2</c>, ...).</param>
+/// <param name="Children">Child node-names by role: <c>file</c> and <c>backing</c>, as given.</param>
+/// <param name="Options">The other keys: the driver's options.</param>
+public sealed record BlockdevOption(string NodeName, string Driver, ImmutableSortedDictionary<string, string> Children, ImmutableSortedDictionary<string, string> Options)
 {
+    private static readonly string[] ChildRoles = [ChildRole.File, ChildRole.Backing];
+
     public static BlockdevOption Parse(string value)
     {
         var properties = value.TrimStart().StartsWith('{') ? FromJson(value) : KeyValueList.Parse(value, "--blockdev");
         var driver = properties.GetValueOrDefault("driver") ?? throw new ArgumentException("--blockdev: Parameter 'driver' is missing");
         var name = properties.GetValueOrDefault("node-name") ?? throw new ArgumentException("--blockdev: Parameter 'node-name' is missing");
-        return new BlockdevOption(name, driver, properties.GetValueOrDefault("file"), properties.Remove("driver").Remove("node-name").Remove("file"));
+        var children = properties.Where(p => ChildRoles.Contains(p.Key)).ToImmutableSortedDictionary(StringComparer.Ordinal);
+        return new BlockdevOption(name, driver, children, properties.RemoveRange(["driver", "node-name", .. ChildRoles]));
     }
 
     private static ImmutableSortedDictionary<string, string> FromJson(string json)

@@ -26,11 +26,9 @@ public static class DaemonPlan
             {
                 continue;
             }
-            var children = blockdev.File is null
-                ? ImmutableSortedDictionary<string, string>.Empty
-                : ImmutableSortedDictionary<string, string>.Empty.Add("file", blockdev.File);
-            var ioThread = blockdev.File is null ? host.Options.IoThreads[0] : await IoThreadOf(host, blockdev.File);
-            await Run(host, new AddNode(blockdev.NodeName, blockdev.Driver, blockdev.Options, host.System.Address.Host, ioThread, children), $"--blockdev node-name={blockdev.NodeName}");
+            // A node runs where its children run, a leaf on the first IoThread (as blockdev-add).
+            var ioThread = blockdev.Children.IsEmpty ? host.Options.IoThreads[0] : await IoThreadOf(host, blockdev.Children.Values.First());
+            await Run(host, new AddNode(blockdev.NodeName, blockdev.Driver, blockdev.Options, host.System.Address.Host, ioThread, blockdev.Children), $"--blockdev node-name={blockdev.NodeName}");
         }
         foreach (var export in options.Exports)
         {

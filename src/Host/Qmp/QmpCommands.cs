@@ -76,7 +76,8 @@ internal sealed class QmpCommands
         var children = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         foreach (var role in info.ChildRoles)
         {
-            if (arguments.Optional(role) is not { } child)
+            // QEMU's "backing": null asks for no backing: an optional child left out says the same here.
+            if (arguments.Optional(role) is not { } child || child.ValueKind == JsonValueKind.Null)
             {
                 continue;
             }

@@ -41,6 +41,27 @@ public abstract class BlockNode(NodeSettings settings)
     /// <summary>Makes the range read as zeroes; <paramref name="mayUnmap"/> allows freeing it.</summary>
     public abstract ValueTask WriteZeroesAsync(long offset, long length, bool mayUnmap);
 
+    /// <summary>
+    /// Whether the range's first part is allocated in this node itself, not in a backing node
+    /// below it (QEMU's <c>bdrv_is_allocated</c>), and how long that first extent is: a read of
+    /// an unallocated extent is served by the backing chain. The answer's length is at least 1
+    /// and at most <paramref name="length"/> (clamped to the node's end). A node without a
+    /// backing child holds all of its data: the default answers the whole range allocated.
+    /// </summary>
+    public virtual ValueTask<BlockStatus> BlockStatusAsync(long offset, long length)
+    {
+        CheckStatusRange(offset, length);
+        return ValueTask.FromResult(new BlockStatus(Allocated: true, Math.Min(length, Length - offset)));
+    }
+
+    /// <summary>
+    /// Makes the node <paramref name="length"/> bytes long (QEMU's <c>bdrv_co_truncate</c>); a
+    /// format grows its image file with it when it allocates clusters. Nodes that cannot change
+    /// their size refuse with ENOTSUP.
+    /// </summary>
+    public virtual ValueTask TruncateAsync(long length) =>
+        throw new BlockIOException(Errno.ENOTSUP, $"Node '{Name}' cannot change its size");
+
     /// <summary>Runs once the node's children are attached, before its first request.</summary>
     public virtual ValueTask OpenAsync() => ValueTask.CompletedTask;
 
@@ -91,6 +112,15 @@ public abstract class BlockNode(NodeSettings settings)
         if (offset < 0 || length < 0 || offset > Length - length)
         {
             throw new BlockIOException(Errno.EINVAL, $"Node '{Name}': request at {offset}+{length} is outside its {Length} bytes");
+        }
+    }
+
+    /// <summary>Checks a block-status query: a non-empty range that starts inside the node.</summary>
+    protected void CheckStatusRange(long offset, long length)
+    {
+        if (offset < 0 || length <= 0 || offset >= Length)
+        {
+            throw new BlockIOException(Errno.EINVAL, $"Node '{Name}': block status at {offset}+{length} is outside its {Length} bytes");
         }
     }
 

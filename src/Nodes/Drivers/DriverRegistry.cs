@@ -25,6 +25,8 @@ public sealed class DriverRegistry
         }
         registry.Register(DriverInfo.Protocol("null-co"), s => new NullCoNode(s));
         registry.Register(DriverInfo.Format("raw"), s => new RawNode(s));
+        registry.Register(DriverInfo.Format("qcow2"), s => new Qcow2Node(s));
+        registry.Register(DriverInfo.Filter("copy-on-read"), s => new CopyOnReadNode(s));
         registry.Register(DriverInfo.Filter("throttle"), s => new ThrottleNode(s));
         registry.Register(DriverInfo.Filter("blkdebug"), s => new BlkDebugNode(s));
         return registry;

@@ -63,6 +63,15 @@ public sealed class FileNode(NodeSettings settings, DiskBackend disk) : BlockNod
         return Image.WriteZeroesAsync(offset, length, mayUnmap);
     }
 
+    /// <summary>Grows (sparsely) or shrinks the image file; a format on top grows it as it allocates.</summary>
+    public override ValueTask TruncateAsync(long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        RequireWritable();
+        Image.Resize(length);
+        return ValueTask.CompletedTask;
+    }
+
     public override ValueTask CloseAsync()
     {
         _image?.Close();

@@ -17,4 +17,9 @@ public abstract class FilterNode(NodeSettings settings) : BlockNode(settings)
     public override ValueTask DiscardAsync(long offset, long length) => File.DiscardAsync(offset, length);
 
     public override ValueTask WriteZeroesAsync(long offset, long length, bool mayUnmap) => File.WriteZeroesAsync(offset, length, mayUnmap);
+
+    /// <summary>A filter holds no data of its own: what is allocated is what its child says.</summary>
+    public override ValueTask<BlockStatus> BlockStatusAsync(long offset, long length) => File.BlockStatusAsync(offset, length);
+
+    public override ValueTask TruncateAsync(long length) => File.TruncateAsync(length);
 }

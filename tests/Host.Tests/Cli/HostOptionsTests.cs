@@ -18,13 +18,21 @@ public sealed class HostOptionsTests
         ]).Daemon;
 
         Assert.Equal(["file0", "disk0"], options.Blockdevs.Select(b => b.NodeName));
-        Assert.Equal("file0", options.Blockdevs[1].File);
+        Assert.Equal("file0", options.Blockdevs[1].Children["file"]);
         Assert.Equal("disk.raw", options.Blockdevs[0].Options["filename"]);
         Assert.Equal(["io0"], options.IoThreads.ToArray());
         Assert.Equal(new SocketAddress("unix", "nbd.sock", null), options.NbdServer);
         Assert.Equal(new ExportOption("e0", "disk0", "disk0", true, "io0"), options.Exports.Single());
         Assert.Equal(new SocketAddress("unix", "qmp.sock", null), options.Chardevs["mon0"]);
         Assert.Equal(["mon0"], options.Monitors.ToArray());
+    }
+
+    [Fact]
+    public void A_blockdev_takes_its_file_and_backing_children_by_node_name()
+    {
+        var blockdev = HostOptions.Parse(["--blockdev", "driver=qcow2,node-name=ov,file=ov-file,backing=base"]).Daemon.Blockdevs.Single();
+        Assert.Equal([("backing", "base"), ("file", "ov-file")], blockdev.Children.Select(c => (c.Key, c.Value)));
+        Assert.Empty(blockdev.Options);
     }
 
     [Fact]

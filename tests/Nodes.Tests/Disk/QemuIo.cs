@@ -17,9 +17,13 @@ public static class QemuIo
     }
 
     /// <summary>Runs <c>qemu-io ARGS</c> and returns its exit code and output.</summary>
-    public static async Task<Result> RunAsync(params string[] arguments)
+    public static Task<Result> RunAsync(params string[] arguments) =>
+        RunToolAsync(Executable ?? throw new InvalidOperationException("qemu-io is not installed"), arguments);
+
+    /// <summary>Runs one of the qemu-utils tools (<paramref name="executable"/> is its full path) one-shot.</summary>
+    internal static async Task<Result> RunToolAsync(string executable, IEnumerable<string> arguments)
     {
-        using var process = Start(arguments, redirectInput: false);
+        using var process = Start(executable, arguments, redirectInput: false);
         try
         {
             var stdout = process.StandardOutput.ReadToEndAsync();
@@ -34,9 +38,12 @@ public static class QemuIo
         }
     }
 
-    internal static Process Start(IEnumerable<string> arguments, bool redirectInput)
+    internal static Process Start(IEnumerable<string> arguments, bool redirectInput) =>
+        Start(Executable ?? throw new InvalidOperationException("qemu-io is not installed"), arguments, redirectInput);
+
+    private static Process Start(string executable, IEnumerable<string> arguments, bool redirectInput)
     {
-        var start = new ProcessStartInfo(Executable ?? throw new InvalidOperationException("qemu-io is not installed"))
+        var start = new ProcessStartInfo(executable)
         {
             RedirectStandardInput = redirectInput,
             RedirectStandardOutput = true,
@@ -47,7 +54,7 @@ public static class QemuIo
         {
             start.ArgumentList.Add(argument);
         }
-        return Process.Start(start) ?? throw new InvalidOperationException("qemu-io did not start");
+        return Process.Start(start) ?? throw new InvalidOperationException($"{executable} did not start");
     }
 
     internal static void Kill(Process process)
@@ -66,7 +73,8 @@ public static class QemuIo
         }
     }
 
-    private static string? Find(string name)
+    /// <summary>The full path of <paramref name="name"/> on the PATH, or null.</summary>
+    internal static string? Find(string name)
     {
         foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
