@@ -1,6 +1,11 @@
 using Host.Bench;
 using Host.Cli;
+using Host.Demo;
+using Spectre.Console;
 
-return args is ["bench", .. var rest]
-    ? await BenchCommand.RunAsync(rest, Console.Out, Console.Error)
-    : await HostCommand.RunAsync(args, Console.Out, Console.Error);
+return args switch
+{
+    ["bench", .. var rest] => await BenchCommand.RunAsync(rest, Console.Out, Console.Error),
+    ["demo", .. var rest] => await DemoCommand.RunAsync(rest, AnsiConsole.Console, Console.Error),
+    _ => await HostCommand.RunAsync(args, Console.Out, Console.Error),
+};
