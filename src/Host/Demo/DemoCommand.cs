@@ -10,6 +10,27 @@ namespace Host.Demo;
 /// </summary>
 public static class DemoCommand
 {
+    /// <summary>
+    /// The console for the demo's output: Spectre's detection, except that output which is not a
+    /// terminal gets neither colour codes nor the 80 columns Spectre assumes there (a data dir
+    /// path would wrap).
+    /// </summary>
+    public static IAnsiConsole CreateConsole()
+    {
+        if (!Console.IsOutputRedirected)
+        {
+            return AnsiConsole.Console;
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 160;
+        return console;
+    }
+
     public static Task<int> RunAsync(IReadOnlyList<string> args, IAnsiConsole console, TextWriter error) =>
         RunAsync(args, console, error, DemoHooks.None);
 

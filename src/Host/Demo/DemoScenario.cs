@@ -135,40 +135,66 @@ public sealed class DemoScenario
     }
 
     /// <summary>
-    /// The I/O and the graph script side by side, with a progress task for each. Whichever fails
-    /// first stops the other: a failed change cancels the I/O, failed I/O cancels the script.
+    /// The I/O and the graph script side by side. Whichever fails first stops the other: a failed
+    /// change cancels the I/O, failed I/O cancels the script. On a terminal a progress task per
+    /// step; otherwise (CI, a pipe) a plain line per step done and per quarter of the I/O.
     /// </summary>
     private async Task RunIoAndGraphChangesAsync(IoWorkload workload, GraphScript script, IReadOnlyList<NbdClient> clients)
     {
         using var stop = new CancellationTokenSource();
-        await _console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
-            .StartAsync(async context =>
-            {
-                var budget = _options.Requests is { } requests ? $"{requests} requests" : $"{_options.Duration.TotalSeconds:0.#} s";
-                var io = context.AddTask(Markup.Escape($"I/O: {_options.Connections} NBD connections x {_options.Depth} in flight, {budget}"), maxValue: 1);
-                var steps = script.Steps.Select(s => context.AddTask(Markup.Escape(s), maxValue: 1)).ToArray();
-                var running = Task.WhenAll(
-                    StopOthersOnFailure(workload.RunAsync(clients, stop.Token), stop),
-                    StopOthersOnFailure(script.RunAsync(() => workload.Progress, stop.Token), stop));
-                while (!running.IsCompleted)
+        var running = Task.WhenAll(
+            StopOthersOnFailure(workload.RunAsync(clients, stop.Token), stop),
+            StopOthersOnFailure(script.RunAsync(() => workload.Progress, stop.Token), stop));
+        var budget = _options.Requests is { } requests ? $"{requests} requests" : $"{_options.Duration.TotalSeconds:0.#} s";
+        var ioName = $"I/O: {_options.Connections} NBD connections x {_options.Depth} in flight, {budget}";
+        if (_console.Profile.Capabilities.Interactive)
+        {
+            await _console.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
+                .StartAsync(context =>
                 {
-                    Update();
-                    await Task.WhenAny(running, Task.Delay(TimeSpan.FromMilliseconds(100)));
-                }
-                Update();
-                await running;
-
-                void Update()
-                {
-                    io.Value = workload.Progress;
-                    for (var i = 0; i < steps.Length; i++)
+                    var io = context.AddTask(Markup.Escape(ioName), maxValue: 1);
+                    var steps = script.Steps.Select(s => context.AddTask(Markup.Escape(s), maxValue: 1)).ToArray();
+                    return WatchAsync(running, () =>
                     {
-                        steps[i].Value = i < script.StepsDone ? 1 : 0;
-                    }
+                        io.Value = workload.Progress;
+                        for (var i = 0; i < steps.Length; i++)
+                        {
+                            steps[i].Value = i < script.StepsDone ? 1 : 0;
+                        }
+                    });
+                });
+        }
+        else
+        {
+            _console.WriteLine(ioName);
+            var stepsShown = 0;
+            var quartersShown = 0;
+            await WatchAsync(running, () =>
+            {
+                for (; stepsShown < script.StepsDone; stepsShown++)
+                {
+                    _console.WriteLine($"  done: {script.Steps[stepsShown]}");
+                }
+                for (; quartersShown < (int)(workload.Progress * 4); quartersShown++)
+                {
+                    _console.WriteLine($"  I/O {(quartersShown + 1) * 25}%: {workload.Completed} requests");
                 }
             });
+        }
+        await running;
+    }
+
+    /// <summary>Calls <paramref name="update"/> every 100 ms while <paramref name="running"/> runs, and once when it ended.</summary>
+    private static async Task WatchAsync(Task running, Action update)
+    {
+        while (!running.IsCompleted)
+        {
+            update();
+            await Task.WhenAny(running, Task.Delay(TimeSpan.FromMilliseconds(100)));
+        }
+        update();
     }
 
     private static async Task StopOthersOnFailure(Task task, CancellationTokenSource stop)
