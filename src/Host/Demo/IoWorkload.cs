@@ -68,7 +68,7 @@ public sealed class IoWorkload(BlockModel model, DemoOptions options)
     {
         // Off the caller's stack: every worker runs on its own from its first request on.
         await Task.Yield();
-        var random = new Random(HashCode.Combine(options.Seed, connection, slot));
+        var random = new Random(WorkerSeed(options.Seed, connection, slot));
         var buffer = new byte[BlockPattern.BlockSize];
         while (!cancellationToken.IsCancellationRequested && TakeRequest())
         {
@@ -107,6 +107,18 @@ public sealed class IoWorkload(BlockModel model, DemoOptions options)
                 model.Release(block);
             }
         }
+    }
+
+    /// <summary>
+    /// A worker's seed from the run's (SplitMix64's finaliser): the same in every process, unlike
+    /// <see cref="HashCode"/>, which is randomised per process and would break <c>--seed</c> replays.
+    /// </summary>
+    private static int WorkerSeed(long seed, int connection, int slot)
+    {
+        var z = (ulong)seed + (((ulong)connection << 32) | (uint)slot) * 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)(z ^ (z >> 31));
     }
 
     /// <summary>Whether the budget allows one more request (the request count is shared by all workers).</summary>

@@ -98,22 +98,17 @@ public sealed class NbdClient : IAsyncDisposable
         {
             await _freeSlots.WaitAsync();
         }
+        bool open;
         lock (_gate)
         {
             _disconnecting = true;
+            open = _failure is null;
         }
-        if (_failure is null)
+        if (open)
         {
-            try
-            {
-                await SendAsync(CmdDisc, handle: 0, offset: 0, length: 0, ReadOnlyMemory<byte>.Empty);
-                // The server closes its end after NBD_CMD_DISC: the receiver ends on that.
-                await _receiving;
-            }
-            catch (IOException)
-            {
-                // The server went first; the connection is closing either way.
-            }
+            await SendAsync(CmdDisc, handle: 0, offset: 0, length: 0, ReadOnlyMemory<byte>.Empty);
+            // The server closes its end after NBD_CMD_DISC: the receiver ends on that.
+            await _receiving;
         }
         await _stream.DisposeAsync();
     }
