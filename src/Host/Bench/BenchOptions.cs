@@ -44,10 +44,10 @@ public sealed record BenchOptions
             switch (arg)
             {
                 case "-c":
-                    options = options with { Count = Positive(Value(), arg) };
+                    options = options with { Count = OptionValues.Positive(Value(), arg) };
                     break;
                 case "-d":
-                    options = options with { Depth = Positive(Value(), arg) };
+                    options = options with { Depth = OptionValues.Positive(Value(), arg) };
                     break;
                 case "-s":
                     options = options with { Size = checked((int)SizeParser.Parse(Value(), "-s")) };
@@ -88,7 +88,4 @@ public sealed record BenchOptions
             ? options with { ImageOptions = KeyValueList.Parse(filename, "--image-opts") }
             : options with { Filename = filename };
     }
-
-    private static int Positive(string text, string option) =>
-        int.TryParse(text, out var value) && value > 0 ? value : throw new ArgumentException($"{option}: expected a positive number, got '{text}'");
 }

@@ -1,0 +1,103 @@
+using System.Globalization;
+using Host.Cli;
+using Nodes.Drivers;
+
+namespace Host.Demo;
+
+/// <summary>The options of <c>demo</c>: how big, how many connections, how long, and the seed that replays a run.</summary>
+public sealed record DemoOptions
+{
+    /// <summary>The scratch image's size in bytes (a multiple of 4 KiB).</summary>
+    public long Size { get; init; } = 64L << 20;
+
+    /// <summary>NBD connections driving I/O at once.</summary>
+    public int Connections { get; init; } = 4;
+
+    /// <summary>Requests each connection keeps in flight.</summary>
+    public int Depth { get; init; } = 8;
+
+    /// <summary>IoThreads the host runs; the export's node moves from the first to the last and back.</summary>
+    public int IoThreads { get; init; } = 2;
+
+    /// <summary>How long the I/O runs, unless <see cref="Requests"/> is given.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A fixed number of I/O requests instead of a duration.</summary>
+    public long? Requests { get; init; }
+
+    /// <summary>Seeds the request mix and the data written; the same seed replays the same choices.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Remove the throttle filter while the I/O runs instead of draining it first (shows a known NBD server race).</summary>
+    public bool RemoveFilterUnderIo { get; init; }
+
+    /// <summary>Keep the temporary data dir (journal, image) instead of deleting it.</summary>
+    public bool Keep { get; init; }
+
+    public bool ShowHelp { get; init; }
+
+    public const string Usage = """
+        Usage: dotnet run --project src/Host -- demo [options]
+          --size SIZE        the scratch image's size, a multiple of 4k (default 64M)
+          --connections N    NBD connections driving I/O (default 4)
+          --depth N          requests in flight per connection (default 8)
+          --iothreads N      IoThreads of the host, at least 2 (default 2)
+          --seconds S        how long the I/O runs (default 10)
+          --requests N       run N I/O requests instead of a duration
+          --seed N           replay a run: the same request mix and data (default: random, printed)
+          --keep             keep the temporary data dir (journal, image) and print where it is
+          --remove-filter-under-io
+                             remove the throttle filter with requests in flight, not drained first
+                             (shows a known NBD server race: such a request may fail with ESHUTDOWN)
+          --help             show this text
+        """;
+
+    /// <summary>Parses the arguments after <c>demo</c>; a bad one throws <see cref="ArgumentException"/> with a one-line message naming it.</summary>
+    public static DemoOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new DemoOptions { Seed = Random.Shared.NextInt64(1, 1L << 40) };
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            string Value() => ++i < args.Count ? args[i] : throw new ArgumentException($"option '{arg}' needs a value");
+            options = arg switch
+            {
+                "--size" => options with { Size = SizeParser.Parse(Value(), arg) },
+                "--connections" => options with { Connections = OptionValues.Positive(Value(), arg) },
+                "--depth" => options with { Depth = OptionValues.Positive(Value(), arg) },
+                "--iothreads" => options with { IoThreads = OptionValues.Positive(Value(), arg) },
+                "--seconds" => options with { Duration = Seconds(Value(), arg) },
+                "--requests" => options with { Requests = OptionValues.Positive(Value(), arg) },
+                "--seed" => options with { Seed = long.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed) ? seed : throw new ArgumentException($"--seed: expected an integer, got '{args[i]}'") },
+                "--keep" => options with { Keep = true },
+                "--remove-filter-under-io" => options with { RemoveFilterUnderIo = true },
+                "-h" or "--help" => options with { ShowHelp = true },
+                _ => throw new ArgumentException($"unknown option '{arg}' (see demo --help)"),
+            };
+        }
+        return options.Validated();
+    }
+
+    private DemoOptions Validated()
+    {
+        if (Size <= 0 || Size % BlockPattern.BlockSize != 0)
+        {
+            throw new ArgumentException($"--size: the image size must be a positive multiple of 4k, not {Size} bytes");
+        }
+        if (IoThreads < 2)
+        {
+            throw new ArgumentException("--iothreads: the demo moves nodes between IoThreads and needs at least 2");
+        }
+        // Every request in flight holds a block of its own, and each should find one quickly.
+        if ((long)Connections * Depth * 4 > Size / BlockPattern.BlockSize)
+        {
+            throw new ArgumentException($"--size: {Size} bytes are too few blocks for {Connections} connections x {Depth} requests in flight (want 4 blocks per request)");
+        }
+        return this;
+    }
+
+    private static TimeSpan Seconds(string text, string option) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 && seconds <= 86400
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new ArgumentException($"{option}: expected a number of seconds between 0 and 86400, got '{text}'");
+}

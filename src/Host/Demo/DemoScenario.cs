@@ -1,0 +1,265 @@
+using System.Net.Sockets;
+using Actors.Config;
+using Actors.Core;
+using Actors.GraphLock;
+using Actors.IoThreads;
+using Host.Hosting;
+using Host.Nbd;
+using Microsoft.Win32.SafeHandles;
+using Spectre.Console;
+
+namespace Host.Demo;
+
+/// <summary>
+/// The demo's script: a storage host on a temporary data dir, its NBD server on a Unix socket,
+/// I/O from several NBD connections with a model of what each block must hold, graph changes
+/// through the Coordinator while the I/O runs, then every block checked over NBD and in the
+/// image file. What goes wrong ends up in the report's <see cref="DemoReport.Failure"/>.
+/// </summary>
+public sealed class DemoScenario
+{
+    private readonly DemoOptions _options;
+    private readonly IAnsiConsole _console;
+    private readonly DemoHooks _hooks;
+    private readonly string[] _ioThreads;
+
+    public DemoScenario(DemoOptions options, IAnsiConsole console, DemoHooks hooks)
+    {
+        _options = options;
+        _console = console;
+        _hooks = hooks;
+        _ioThreads = [.. Enumerable.Range(0, options.IoThreads).Select(i => $"io{i}")];
+    }
+
+    /// <summary>Runs the whole scenario and cleans up after it (the data dir stays with <c>--keep</c>).</summary>
+    public async Task<DemoReport> RunAsync()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("actors-demo-").FullName;
+        try
+        {
+            var config = ConfigFactory.ParseString($$"""
+                actors.persistence.sqlite.path = "{{Path.Combine(dataDir, "journal.db")}}"
+                actors.graph-lock.debug-assertions = on
+                """);
+            await using var system = ActorSystem.Create("demo", config);
+            var host = await StorageHost.StartAsync(system, new StorageHostOptions(dataDir, Path.Combine(dataDir, "images"), _ioThreads));
+            await DemoGraph.BuildAsync(host, _options.Size, _ioThreads[0]);
+            var server = new NbdServer(host.Runtime);
+            await server.StartAsync(new UnixDomainSocketEndPoint(Path.Combine(dataDir, "nbd.sock")));
+            try
+            {
+                _console.MarkupLineInterpolated($"Seed [bold]{_options.Seed}[/] (replay with --seed {_options.Seed}); data dir {dataDir}");
+                _console.MarkupLineInterpolated(
+                    $"Host up: IoThreads {string.Join(", ", _ioThreads)}; {DemoGraph.Image} ({_options.Size >> 20} MiB) as raw over file, exported as '{DemoGraph.Export}' over NBD on {server.LocalEndPoint}");
+                return await RunOnHostAsync(host, server);
+            }
+            finally
+            {
+                await server.StopAsync();
+            }
+        }
+        finally
+        {
+            if (_options.Keep)
+            {
+                _console.MarkupLineInterpolated($"Kept the data dir: {dataDir}");
+            }
+            else
+            {
+                Directory.Delete(dataDir, recursive: true);
+            }
+        }
+    }
+
+    private async Task<DemoReport> RunOnHostAsync(StorageHost host, NbdServer server)
+    {
+        var before = await host.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, DemoGraph.Timeout);
+        var model = new BlockModel(_options.Size / BlockPattern.BlockSize);
+        var workload = new IoWorkload(model, _options);
+        var script = new GraphScript(host, workload, _options.RemoveFilterUnderIo, _ioThreads[0], _ioThreads[^1]);
+        var report = new DemoReport { Options = _options, GraphChangesPlanned = script.Changes };
+        var clients = new List<NbdClient>();
+        try
+        {
+            for (var c = 0; c < _options.Connections; c++)
+            {
+                clients.Add(await NbdClient.ConnectAsync(server.LocalEndPoint!, DemoGraph.Export, _options.Depth, CancellationToken.None));
+            }
+            await RunIoAndGraphChangesAsync(workload, script, clients);
+            // A write section starts only after the deferred actions queued before it ran, so
+            // once this empty one completes, every close the script caused has run and is counted.
+            await host.Coordinator.Ask<WriteCompleted>(new RequestWrite("demo: wait for the deferred closes", _ => Task.CompletedTask), DemoGraph.Timeout);
+            await clients[0].FlushAsync();
+            var image = Path.Combine(host.Options.ImagesDir, DemoGraph.Image);
+            if (_hooks.BeforeVerification is { } hook)
+            {
+                await hook(image);
+            }
+            var verified = await VerifyAsync(model, clients[0], image);
+            report = report with { BlocksVerified = verified };
+        }
+        catch (Exception e) when (e is NbdClientException or DemoCheckException)
+        {
+            report = report with { Failure = e.Message };
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+        var after = await host.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, DemoGraph.Timeout);
+        var parked = 0L;
+        foreach (var io in _ioThreads)
+        {
+            parked += (await IoThreadStatusAsync(host.System, io)).ParkedTotal;
+        }
+        return report with
+        {
+            Reads = workload.Reads,
+            Writes = workload.Writes,
+            Flushes = workload.Flushes,
+            Elapsed = workload.Elapsed,
+            GraphChanges = script.ChangesDone,
+            WriteSections = after.WritesDone - before.WritesDone,
+            WriteWait = after.WriteWait,
+            ReadersParked = parked,
+            DeferredUnrefsRun = after.DeferredActionsRun - before.DeferredActionsRun,
+            DeferredUnrefsFailed = after.DeferredActionsFailed - before.DeferredActionsFailed,
+            BlocksWritten = model.WrittenBlocks,
+            Failure = report.Failure ?? (after.DeferredActionsFailed > before.DeferredActionsFailed
+                ? $"{after.DeferredActionsFailed - before.DeferredActionsFailed} deferred unref(s) failed (see the host's log)"
+                : null),
+        };
+    }
+
+    /// <summary>
+    /// The I/O and the graph script side by side. Whichever fails first stops the other: a failed
+    /// change cancels the I/O, failed I/O cancels the script. On a terminal a progress task per
+    /// step; otherwise (CI, a pipe) a plain line per step done and per quarter of the I/O.
+    /// </summary>
+    private async Task RunIoAndGraphChangesAsync(IoWorkload workload, GraphScript script, IReadOnlyList<NbdClient> clients)
+    {
+        using var stop = new CancellationTokenSource();
+        var running = Task.WhenAll(
+            StopOthersOnFailure(workload.RunAsync(clients, stop.Token), stop),
+            StopOthersOnFailure(script.RunAsync(() => workload.Progress, stop.Token), stop));
+        var budget = _options.Requests is { } requests ? $"{requests} requests" : $"{_options.Duration.TotalSeconds:0.#} s";
+        var ioName = $"I/O: {_options.Connections} NBD connections x {_options.Depth} in flight, {budget}";
+        if (_console.Profile.Capabilities.Interactive)
+        {
+            await _console.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
+                .StartAsync(context =>
+                {
+                    var io = context.AddTask(Markup.Escape(ioName), maxValue: 1);
+                    var steps = script.Steps.Select(s => context.AddTask(Markup.Escape(s), maxValue: 1)).ToArray();
+                    return WatchAsync(running, () =>
+                    {
+                        io.Value = workload.Progress;
+                        for (var i = 0; i < steps.Length; i++)
+                        {
+                            steps[i].Value = i < script.StepsDone ? 1 : 0;
+                        }
+                    });
+                });
+        }
+        else
+        {
+            _console.WriteLine(ioName);
+            var stepsShown = 0;
+            var quartersShown = 0;
+            await WatchAsync(running, () =>
+            {
+                for (; stepsShown < script.StepsDone; stepsShown++)
+                {
+                    _console.WriteLine($"  done: {script.Steps[stepsShown]}");
+                }
+                for (; quartersShown < (int)(workload.Progress * 4); quartersShown++)
+                {
+                    _console.WriteLine($"  I/O {(quartersShown + 1) * 25}%: {workload.Completed} requests");
+                }
+            });
+        }
+        await running;
+    }
+
+    /// <summary>Calls <paramref name="update"/> every 100 ms while <paramref name="running"/> runs, and once when it ended.</summary>
+    private static async Task WatchAsync(Task running, Action update)
+    {
+        while (!running.IsCompleted)
+        {
+            update();
+            await Task.WhenAny(running, Task.Delay(TimeSpan.FromMilliseconds(100)));
+        }
+        update();
+    }
+
+    private static async Task StopOthersOnFailure(Task task, CancellationTokenSource stop)
+    {
+        try
+        {
+            await task;
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Reads the whole image over NBD and from the image file and checks every block against the model.</summary>
+    private async Task<long> VerifyAsync(BlockModel model, NbdClient client, string image)
+    {
+        const int chunk = 1 << 20;
+        var buffer = new byte[chunk];
+        var mismatches = new List<string>();
+        var total = 0L;
+        using var file = File.OpenHandle(image, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        foreach (var (source, read) in new (string, Func<long, Memory<byte>, Task>)[]
+        {
+            ("over NBD", async (offset, into) => await client.ReadAsync(offset, into)),
+            ($"in the image file {DemoGraph.Image}", (offset, into) => ReadFileAsync(file, offset, into)),
+        })
+        {
+            for (var offset = 0L; offset < _options.Size; offset += chunk)
+            {
+                var length = (int)Math.Min(chunk, _options.Size - offset);
+                await read(offset, buffer.AsMemory(0, length));
+                for (var at = 0; at < length; at += BlockPattern.BlockSize)
+                {
+                    var block = (offset + at) / BlockPattern.BlockSize;
+                    var data = buffer.AsSpan(at, BlockPattern.BlockSize);
+                    var generation = model.Generation(block);
+                    if (!BlockPattern.Matches(data, block, generation, _options.Seed))
+                    {
+                        mismatches.Add($"block {block} (offset {block * BlockPattern.BlockSize}) {source} holds {BlockPattern.Describe(data, _options.Seed)}, expected generation {generation}");
+                    }
+                    total++;
+                }
+            }
+        }
+        if (mismatches.Count > 0)
+        {
+            throw new DemoCheckException($"verification failed, {mismatches.Count} block(s) differ from the model: {string.Join("; ", mismatches.Take(4))}{(mismatches.Count > 4 ? "; ..." : "")}");
+        }
+        _console.MarkupLineInterpolated($"Verified {model.Blocks} blocks over NBD and in {DemoGraph.Image}: every block holds what was last written to it.");
+        return total / 2;
+    }
+
+    private static async Task ReadFileAsync(SafeFileHandle file, long offset, Memory<byte> into)
+    {
+        var read = await RandomAccess.ReadAsync(file, into, offset);
+        if (read != into.Length)
+        {
+            throw new DemoCheckException($"{DemoGraph.Image} is shorter than the export: {read} bytes at offset {offset}, expected {into.Length}");
+        }
+    }
+
+    private static Task<IoThreadStatus> IoThreadStatusAsync(ActorSystem system, string ioThread) =>
+        (system.ResolveActorRef(ActorPath.Parse($"{system.Address}/system/iothreads/{ioThread}"))
+            ?? throw new InvalidOperationException($"IoThread '{ioThread}' is not running in {system.Address}"))
+        .Ask<IoThreadStatus>(QueryIoThread.Instance, DemoGraph.Timeout);
+}

@@ -1,0 +1,324 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+using static Host.Nbd.NbdProtocol;
+
+namespace Host.Demo;
+
+/// <summary>
+/// A small NBD client (NetworkBlockDevice/nbd doc/proto.md): the fixed newstyle handshake with
+/// NBD_OPT_GO, then pipelined READ, WRITE and FLUSH with simple replies. Up to
+/// <c>maxInFlight</c> requests are on the wire at once; replies come back in any order and are
+/// matched by handle. Requests reuse their slots, so one in flight allocates nothing of its own.
+/// </summary>
+/// <remarks>
+/// Thread-safe: any number of callers may issue requests at once. When the connection fails
+/// (the server closed it, or sent bytes the protocol does not allow) every request in flight and
+/// every later one fails with an <see cref="NbdClientException"/> saying why.
+/// </remarks>
+public sealed class NbdClient : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly string _export;
+    private readonly NbdClientRequest[] _slots;
+    private readonly Stack<NbdClientRequest> _free;
+    private readonly SemaphoreSlim _freeSlots;
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    private readonly byte[] _requestHeader = new byte[RequestSize];
+    // Guards the slots' InFlight flags and _failure: a request is either failed by a broken
+    // connection or sees the failure before it is sent, never neither.
+    private readonly Lock _gate = new();
+    private Exception? _failure;
+    private bool _disconnecting;
+    private Task _receiving = Task.CompletedTask;
+
+    private NbdClient(Socket socket, string export, int maxInFlight)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _export = export;
+        _slots = [.. Enumerable.Range(0, maxInFlight).Select(i => new NbdClientRequest(i))];
+        _free = new Stack<NbdClientRequest>(_slots);
+        _freeSlots = new SemaphoreSlim(maxInFlight, maxInFlight);
+    }
+
+    /// <summary>The export's size in bytes, as the server announced it.</summary>
+    public long Size { get; private set; }
+
+    /// <summary>The export's transmission flags (NBD_FLAG_READ_ONLY, NBD_FLAG_SEND_FLUSH, ...).</summary>
+    public ushort TransmissionFlags { get; private set; }
+
+    /// <summary>Connects to <paramref name="endpoint"/> (TCP or Unix socket) and selects <paramref name="export"/> with NBD_OPT_GO.</summary>
+    /// <exception cref="NbdClientException">The server is not a fixed-newstyle NBD server, or refused the export.</exception>
+    public static async Task<NbdClient> ConnectAsync(EndPoint endpoint, string export, int maxInFlight, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
+        var socket = endpoint is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(endpoint, cancellationToken);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        var client = new NbdClient(socket, export, maxInFlight);
+        try
+        {
+            await client.HandshakeAsync(cancellationToken);
+        }
+        catch
+        {
+            await client._stream.DisposeAsync();
+            throw;
+        }
+        client._receiving = client.ReceiveAsync();
+        return client;
+    }
+
+    /// <summary>NBD_CMD_READ of <paramref name="buffer"/>.Length bytes at <paramref name="offset"/>.</summary>
+    public ValueTask ReadAsync(long offset, Memory<byte> buffer) => RunAsync(CmdRead, offset, buffer.Length, ReadOnlyMemory<byte>.Empty, buffer);
+
+    /// <summary>NBD_CMD_WRITE of <paramref name="data"/> at <paramref name="offset"/>.</summary>
+    public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data) => RunAsync(CmdWrite, offset, data.Length, data, Memory<byte>.Empty);
+
+    /// <summary>NBD_CMD_FLUSH: completes once every write the server acknowledged before it is on stable storage.</summary>
+    public ValueTask FlushAsync() => RunAsync(CmdFlush, 0, 0, ReadOnlyMemory<byte>.Empty, Memory<byte>.Empty);
+
+    /// <summary>Sends NBD_CMD_DISC once the requests in flight are answered, and closes the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            await _freeSlots.WaitAsync();
+        }
+        bool open;
+        lock (_gate)
+        {
+            _disconnecting = true;
+            open = _failure is null;
+        }
+        if (open)
+        {
+            await SendAsync(CmdDisc, handle: 0, offset: 0, length: 0, ReadOnlyMemory<byte>.Empty);
+            // The server closes its end after NBD_CMD_DISC: the receiver ends on that.
+            await _receiving;
+        }
+        await _stream.DisposeAsync();
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RunAsync(ushort type, long offset, int length, ReadOnlyMemory<byte> payload, Memory<byte> readBuffer)
+    {
+        await _freeSlots.WaitAsync();
+        NbdClientRequest slot;
+        lock (_gate)
+        {
+            slot = _free.Pop();
+            if (_failure is not null)
+            {
+                _free.Push(slot);
+                _freeSlots.Release();
+                throw Broken();
+            }
+            slot.Prepare(type, offset, length, readBuffer);
+            slot.InFlight = true;
+        }
+        try
+        {
+            try
+            {
+                await SendAsync(type, slot.Handle, offset, length, payload);
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+                Fail(new NbdClientException($"NBD export '{_export}': sending {CommandName(type)} at offset {offset} failed: {e.Message}", inner: e));
+            }
+            await slot.Completion;
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _free.Push(slot);
+            }
+            _freeSlots.Release();
+        }
+    }
+
+    private async Task SendAsync(ushort type, ulong handle, long offset, int length, ReadOnlyMemory<byte> payload)
+    {
+        await _sending.WaitAsync();
+        try
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(_requestHeader, RequestMagic);
+            BinaryPrimitives.WriteUInt16BigEndian(_requestHeader.AsSpan(4), 0);
+            BinaryPrimitives.WriteUInt16BigEndian(_requestHeader.AsSpan(6), type);
+            BinaryPrimitives.WriteUInt64BigEndian(_requestHeader.AsSpan(8), handle);
+            BinaryPrimitives.WriteUInt64BigEndian(_requestHeader.AsSpan(16), (ulong)offset);
+            BinaryPrimitives.WriteUInt32BigEndian(_requestHeader.AsSpan(24), (uint)length);
+            await _stream.WriteAsync(_requestHeader);
+            if (!payload.IsEmpty)
+            {
+                await _stream.WriteAsync(payload);
+            }
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    /// <summary>
+    /// The receiver: reads each reply header, finds the request by its handle, reads a READ's data
+    /// into the caller's buffer, and completes the request. Ends when the connection does.
+    /// </summary>
+    private async Task ReceiveAsync()
+    {
+        var header = new byte[ReplySize];
+        try
+        {
+            while (true)
+            {
+                await _stream.ReadExactlyAsync(header);
+                if (BinaryPrimitives.ReadUInt32BigEndian(header) != SimpleReplyMagic)
+                {
+                    throw new NbdClientException($"NBD export '{_export}': bad reply magic 0x{BinaryPrimitives.ReadUInt32BigEndian(header):x8}");
+                }
+                var error = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(4));
+                var handle = BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(8));
+                var slot = InFlight(handle);
+                if (error == 0 && slot.Type == CmdRead)
+                {
+                    await _stream.ReadExactlyAsync(slot.ReadBuffer);
+                }
+                lock (_gate)
+                {
+                    slot.InFlight = false;
+                }
+                if (error == 0)
+                {
+                    slot.Succeed();
+                }
+                else
+                {
+                    slot.Fail(new NbdClientException(
+                        $"NBD export '{_export}': {CommandName(slot.Type)} at offset {slot.Offset} ({slot.Length} bytes) failed with {NbdClientException.ErrorName(error)}", error));
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+            Fail(e is NbdClientException ? e : new NbdClientException($"NBD export '{_export}': the connection ended: {e.Message}", inner: e));
+        }
+    }
+
+    private NbdClientRequest InFlight(ulong handle)
+    {
+        var index = (int)(uint)handle;
+        lock (_gate)
+        {
+            return index < _slots.Length && _slots[index] is { InFlight: true } slot && slot.Handle == handle
+                ? slot
+                : throw new NbdClientException($"NBD export '{_export}': reply for unknown handle 0x{handle:x16}");
+        }
+    }
+
+    /// <summary>Fails every request in flight, and every later one, with <paramref name="error"/> (the first failure wins).</summary>
+    private void Fail(Exception error)
+    {
+        List<NbdClientRequest> failed;
+        lock (_gate)
+        {
+            _failure ??= _disconnecting ? new NbdClientException($"NBD export '{_export}': disconnected") : error;
+            failed = [.. _slots.Where(s => s.InFlight)];
+            foreach (var slot in failed)
+            {
+                slot.InFlight = false;
+            }
+        }
+        foreach (var slot in failed)
+        {
+            slot.Fail(Broken());
+        }
+        _socket.Dispose();
+    }
+
+    private NbdClientException Broken() => _failure as NbdClientException ?? new NbdClientException(_failure!.Message, inner: _failure);
+
+    private async Task HandshakeAsync(CancellationToken cancellationToken)
+    {
+        var greeting = new byte[18];
+        await _stream.ReadExactlyAsync(greeting, cancellationToken);
+        if (BinaryPrimitives.ReadUInt64BigEndian(greeting) != NbdMagic || BinaryPrimitives.ReadUInt64BigEndian(greeting.AsSpan(8)) != IHaveOpt)
+        {
+            throw new NbdClientException("not a newstyle NBD server (bad greeting)");
+        }
+        var serverFlags = BinaryPrimitives.ReadUInt16BigEndian(greeting.AsSpan(16));
+        if ((serverFlags & FlagFixedNewstyle) == 0)
+        {
+            throw new NbdClientException("the NBD server does not speak fixed newstyle");
+        }
+        var clientFlags = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(clientFlags, FlagFixedNewstyle | (uint)(serverFlags & FlagNoZeroes));
+        await _stream.WriteAsync(clientFlags, cancellationToken);
+
+        // NBD_OPT_GO: u32 name length, name, u16 number of information requests (none).
+        var name = Encoding.UTF8.GetBytes(_export);
+        var option = new byte[16 + 4 + name.Length + 2];
+        BinaryPrimitives.WriteUInt64BigEndian(option, IHaveOpt);
+        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(8), OptGo);
+        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(12), (uint)(4 + name.Length + 2));
+        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(16), (uint)name.Length);
+        name.CopyTo(option, 20);
+        await _stream.WriteAsync(option, cancellationToken);
+
+        var reply = new byte[20];
+        var announced = false;
+        while (true)
+        {
+            await _stream.ReadExactlyAsync(reply, cancellationToken);
+            var type = BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(12));
+            var length = BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(16));
+            if (BinaryPrimitives.ReadUInt64BigEndian(reply) != OptionReplyMagic || BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(8)) != OptGo || length > MaxOptionLength)
+            {
+                throw new NbdClientException($"NBD export '{_export}': malformed reply to NBD_OPT_GO");
+            }
+            var payload = new byte[length];
+            await _stream.ReadExactlyAsync(payload, cancellationToken);
+            if ((type & 0x80000000) != 0)
+            {
+                throw new NbdClientException($"NBD export '{_export}': NBD_OPT_GO refused (0x{type:x8}): {Encoding.UTF8.GetString(payload)}");
+            }
+            if (type == RepInfo && payload.Length >= 12 && BinaryPrimitives.ReadUInt16BigEndian(payload) == InfoExport)
+            {
+                Size = (long)BinaryPrimitives.ReadUInt64BigEndian(payload.AsSpan(2));
+                TransmissionFlags = BinaryPrimitives.ReadUInt16BigEndian(payload.AsSpan(10));
+                announced = true;
+            }
+            else if (type == RepAck)
+            {
+                // The spec: a server MUST send NBD_INFO_EXPORT before it acknowledges NBD_OPT_GO.
+                if (!announced)
+                {
+                    throw new NbdClientException($"NBD export '{_export}': NBD_OPT_GO acknowledged without NBD_INFO_EXPORT");
+                }
+                return;
+            }
+        }
+    }
+
+    private static string CommandName(ushort type) => type switch
+    {
+        CmdRead => "NBD_CMD_READ",
+        CmdWrite => "NBD_CMD_WRITE",
+        CmdFlush => "NBD_CMD_FLUSH",
+        _ => $"NBD command {type}",
+    };
+}
