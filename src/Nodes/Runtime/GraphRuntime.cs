@@ -114,6 +114,10 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
     /// </summary>
     private async ValueTask<(bool Done, T Result)> AttemptAsync<T>(IoThread io, Target target, Func<BlockNode, ValueTask<T>> request)
     {
+        // From the lock to the unlock every continuation belongs on this IoThread's loop, whatever
+        // the caller resumes on (a front end's strand follows a node that moves meanwhile). The
+        // async builder gives the caller its own context back when this method yields or returns.
+        SynchronizationContext.SetSynchronizationContext(io.Loop.SynchronizationContext);
         await io.ReadLockAsync();
         try
         {

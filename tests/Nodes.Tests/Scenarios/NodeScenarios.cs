@@ -1,5 +1,6 @@
 using Actors.Core;
 using Actors.GraphLock;
+using Actors.IoThreads;
 using Nodes.Commands;
 using Nodes.Drivers;
 using Nodes.Graph;
@@ -53,6 +54,37 @@ public sealed class NodeScenarios(ITestOutputHelper output) : Actors.TestKit.Tes
         AwaitCondition(() => h.Snapshot().Find("slow0") is null, Timeout);
         Assert.Equal([1, 2, 3], ((MemoryNode)h.Runtime.Find("mem0")!).Bytes[..3]);
         Assert.Single(((InMemoryGraphJournal)h.Journal).Events.OfType<NodeClosed>(), e => e.Node == "slow0");
+    }
+
+    /// <summary>
+    /// A front end's strand, homed on io0, sends a request that parks behind a write section;
+    /// meanwhile the strand's home becomes io1 (as when the export's node moves). The request's
+    /// lock, body and unlock still run on io0: its continuations belong to the IoThread, not to
+    /// the caller's context, so no count ends on the wrong IoThread.
+    /// </summary>
+    [Fact]
+    public async Task A_parked_request_resumes_on_its_IoThread_when_the_caller_context_moved_elsewhere()
+    {
+        var h = new NodeHarness(this);
+        await h.Add("null0", "null-co");
+        await h.Add("null1", "null-co", ioThread: "io1");
+        var io0 = h.Runtime.IoThreadOf("null0")!;
+        var io1 = h.Runtime.IoThreadOf("null1")!;
+        var home = io0.Loop;
+        var strand = new Strand(() => Volatile.Read(ref home));
+        var (entered, gate, done) = h.HoldWriteSection();
+        await entered.WaitAsync(Timeout);
+
+        var request = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        strand.Post(async _ => request.SetResult(await h.Runtime.RunRequestAsync("null0", _ => ValueTask.FromResult(EventLoop.Current?.Name))), null);
+        AwaitCondition(() => h.Status("io0").Parked == 1, Timeout);
+        Volatile.Write(ref home, io1.Loop);
+        gate.SetResult();
+        await done;
+
+        Assert.Equal("io0", await request.Task.WaitAsync(Timeout));
+        Assert.Equal((0, 0), (h.Status("io0").Readers, h.Status("io1").Readers));
+        Assert.Equal(0, h.Monitor.Violations);
     }
 
     /// <summary>
