@@ -28,8 +28,6 @@ public sealed record DemoOptions
     /// <summary>Seeds the request mix and the data written; the same seed replays the same choices.</summary>
     public long Seed { get; init; }
 
-    /// <summary>Remove the throttle filter while the I/O runs instead of draining it first (shows a known NBD server race).</summary>
-    public bool RemoveFilterUnderIo { get; init; }
 
     /// <summary>Keep the temporary data dir (journal, image) instead of deleting it.</summary>
     public bool Keep { get; init; }
@@ -46,8 +44,6 @@ public sealed record DemoOptions
           --requests N       run N I/O requests instead of a duration
           --seed N           replay a run: the same request mix and data (default: random, printed)
           --keep             keep the temporary data dir (journal, image) and print where it is
-          --remove-filter-under-io
-                             remove the throttle filter with requests in flight, not drained first
                              (shows a known NBD server race: such a request may fail with ESHUTDOWN)
           --help             show this text
         """;
@@ -70,7 +66,6 @@ public sealed record DemoOptions
                 "--requests" => options with { Requests = OptionValues.Positive(Value(), arg) },
                 "--seed" => options with { Seed = long.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed) ? seed : throw new ArgumentException($"--seed: expected an integer, got '{args[i]}'") },
                 "--keep" => options with { Keep = true },
-                "--remove-filter-under-io" => options with { RemoveFilterUnderIo = true },
                 "-h" or "--help" => options with { ShowHelp = true },
                 _ => throw new ArgumentException($"unknown option '{arg}' (see demo --help)"),
             };

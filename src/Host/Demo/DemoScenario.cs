@@ -76,7 +76,7 @@ public sealed class DemoScenario
         var before = await host.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, DemoGraph.Timeout);
         var model = new BlockModel(_options.Size / BlockPattern.BlockSize);
         var workload = new IoWorkload(model, _options);
-        var script = new GraphScript(host, workload, _options.RemoveFilterUnderIo, _ioThreads[0], _ioThreads[^1]);
+        var script = new GraphScript(host, _ioThreads[0], _ioThreads[^1]);
         var report = new DemoReport { Options = _options, GraphChangesPlanned = script.Changes };
         var clients = new List<NbdClient>();
         try

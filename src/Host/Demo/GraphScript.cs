@@ -13,7 +13,7 @@ namespace Host.Demo;
 ///   export 'disk' ─→ disk (raw) ─file→ disk-file (file: disk.raw)      on the first IoThread
 ///   1. insert throttle0 above disk        export ─→ throttle0 ─file→ disk ─file→ disk-file
 ///   2. move disk (and all attached) to the last IoThread
-///   3. remove throttle0                   its close is a deferred unref (the demo's I/O drained)
+///   3. remove throttle0                   its close is a deferred unref
 ///   4. add spare-file (file: spare.raw)
 ///   5. delete spare-file and at once add it again: the add opens spare.raw only after the
 ///      deferred close of the deleted node (the disk backend refuses a second open)
@@ -31,24 +31,16 @@ public sealed class GraphScript
     private int _changesDone;
 
     /// <param name="host">The host whose graph changes.</param>
-    /// <param name="workload">The I/O running meanwhile; the filter removal drains it unless <paramref name="removeUnderIo"/>.</param>
-    /// <param name="removeUnderIo">
-    /// Remove the filter while requests are in flight. Off by default: the NBD server looks up an
-    /// export's node before it takes the read lock, so a request parked during the removal can
-    /// resume on the removed filter after its deferred close, and fails with ESHUTDOWN.
-    /// </param>
     /// <param name="firstIoThread">Where the nodes start and return to.</param>
     /// <param name="lastIoThread">Where the export's node moves meanwhile.</param>
-    public GraphScript(StorageHost host, IoWorkload workload, bool removeUnderIo, string firstIoThread, string lastIoThread)
+    public GraphScript(StorageHost host, string firstIoThread, string lastIoThread)
     {
         _host = host;
         _steps =
         [
             ($"insert throttle filter 'throttle0' above '{DemoGraph.Disk}'", 1, () => ChangeAsync(new InsertFilter("throttle0", "throttle", Options(("iops-total", "5000")), DemoGraph.Disk))),
             ($"move '{DemoGraph.Disk}' and the nodes attached to it to {lastIoThread}", 1, () => ChangeAsync(new MoveNode(DemoGraph.Disk, lastIoThread))),
-            removeUnderIo
-                ? ("remove throttle filter 'throttle0' under I/O (deferred close)", 1, () => ChangeAsync(new RemoveFilter("throttle0")))
-                : ("remove throttle filter 'throttle0' with the demo's I/O drained (deferred close)", 1, () => workload.RunDrainedAsync(() => ChangeAsync(new RemoveFilter("throttle0")))),
+            ("remove throttle filter 'throttle0' (deferred close)", 1, () => ChangeAsync(new RemoveFilter("throttle0"))),
             ($"add '{DemoGraph.Spare}' on {DemoGraph.SpareImage}", 1, () => ChangeAsync(AddSpare(firstIoThread))),
             ($"delete '{DemoGraph.Spare}' and at once re-add it (the re-open waits for the deferred close)", 2, () => DeleteAndReAddAsync(firstIoThread)),
             ($"move '{DemoGraph.Disk}' back to {firstIoThread}", 1, () => ChangeAsync(new MoveNode(DemoGraph.Disk, firstIoThread))),

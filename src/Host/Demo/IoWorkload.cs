@@ -15,11 +15,6 @@ public sealed class IoWorkload(BlockModel model, DemoOptions options)
     private long _reads;
     private long _writes;
     private long _flushes;
-    // The drained section (RunDrainedAsync): requests in flight, and while draining, what the
-    // workers wait on before their next request and what completes when the last one finished.
-    private int _active;
-    private TaskCompletionSource? _resume;
-    private TaskCompletionSource? _drained;
 
     public long Reads => Interlocked.Read(ref _reads);
 
@@ -77,15 +72,7 @@ public sealed class IoWorkload(BlockModel model, DemoOptions options)
         var buffer = new byte[BlockPattern.BlockSize];
         while (!cancellationToken.IsCancellationRequested && TakeRequest())
         {
-            await EnterAsync();
-            try
-            {
-                await RequestAsync(client, connection, random, buffer);
-            }
-            finally
-            {
-                Leave();
-            }
+            await RequestAsync(client, connection, random, buffer);
         }
     }
 
@@ -124,66 +111,6 @@ public sealed class IoWorkload(BlockModel model, DemoOptions options)
         finally
         {
             model.Release(block);
-        }
-    }
-
-    /// <summary>
-    /// Runs <paramref name="body"/> with no request of the demo in flight, as QEMU's drained
-    /// section does for a graph change: workers finish their request and wait; they go on after
-    /// <paramref name="body"/> completed, whether it succeeded or not.
-    /// </summary>
-    public async Task RunDrainedAsync(Func<Task> body)
-    {
-        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        // _drained is set before _resume: a worker that sees _resume also sees _drained.
-        Volatile.Write(ref _drained, drained);
-        var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _resume, resume);
-        if (Volatile.Read(ref _active) == 0)
-        {
-            drained.TrySetResult();
-        }
-        try
-        {
-            await drained.Task;
-            await body();
-        }
-        finally
-        {
-            Volatile.Write(ref _resume, null);
-            resume.SetResult();
-        }
-    }
-
-    /// <summary>
-    /// Counts the worker in, unless a drained section is on: then it waits for its end. Case 1: the
-    /// worker counts itself in first; the drainer then sees _active &gt; 0 and the worker's Leave
-    /// completes the drain. Case 2: the drainer set _resume first; the worker sees it after its
-    /// increment, backs out (completing the drain if it was the last) and waits.
-    /// </summary>
-    private async Task EnterAsync()
-    {
-        while (true)
-        {
-            if (Volatile.Read(ref _resume) is { } paused)
-            {
-                await paused.Task;
-                continue;
-            }
-            Interlocked.Increment(ref _active);
-            if (Volatile.Read(ref _resume) is null)
-            {
-                return;
-            }
-            Leave();
-        }
-    }
-
-    private void Leave()
-    {
-        if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _resume) is not null)
-        {
-            Volatile.Read(ref _drained)!.TrySetResult();
         }
     }
 
