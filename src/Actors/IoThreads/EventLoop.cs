@@ -21,6 +21,7 @@ public sealed class EventLoop : IDisposable
     private readonly LockCnt _bottomHalvesLock = new();
     private readonly PriorityQueue<(LoopTimer Timer, long Sequence), (long Deadline, long Sequence)> _timers = new();
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 10);
+    private readonly FdPoller? _poller;
     private readonly ITimer _wakeTimer;
     private Thread? _thread;
     private BottomHalf? _bottomHalvesHead;
@@ -44,6 +45,8 @@ public sealed class EventLoop : IDisposable
         Clock = clock ?? TimeProvider.System;
         Dispatcher = new EventLoopDispatcher(this, "iothread-" + name, throughput);
         SynchronizationContext = new LoopSynchronizationContext(this);
+        // On Linux the loop sleeps in epoll, so it can also watch descriptors (sockets) itself.
+        _poller = FdPoller.IsSupported ? new FdPoller(name) : null;
         _wakeTimer = Clock.CreateTimer(static state => ((EventLoop)state!).WakeTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (!manual)
         {
@@ -103,7 +106,14 @@ public sealed class EventLoop : IDisposable
         Interlocked.Exchange(ref _notified, 1);
         if (Volatile.Read(ref _notifyMe) == 1)
         {
-            _wake.Set();
+            if (_poller is { } poller)
+            {
+                poller.Wake();
+            }
+            else
+            {
+                _wake.Set();
+            }
         }
     }
 
@@ -153,6 +163,17 @@ public sealed class EventLoop : IDisposable
         }, (work, result));
         return result.Task;
     }
+
+    /// <summary>Whether this loop can watch file descriptors (<see cref="WatchFd"/>): on Linux, where it sleeps in epoll.</summary>
+    public bool CanWatchFds => _poller is not null;
+
+    /// <summary>
+    /// Watches descriptor <paramref name="fd"/> from this loop (QEMU's aio_set_fd_handler): its
+    /// callbacks run on the loop's thread, with no other thread woken in between. Any thread.
+    /// </summary>
+    /// <exception cref="PlatformNotSupportedException">Not on Linux (<see cref="CanWatchFds"/>).</exception>
+    public FdWatch WatchFd(int fd) =>
+        _poller?.Watch(fd, Name) ?? throw new PlatformNotSupportedException($"IoThread '{Name}' cannot watch descriptors on this platform.");
 
     /// <summary>Creates a bottom half (any thread); it runs only when scheduled.</summary>
     public BottomHalf NewBottomHalf(Action callback, string name = "bh")
@@ -237,7 +258,12 @@ public sealed class EventLoop : IDisposable
     public void Dispose()
     {
         Stop();
-        if (_thread is not null && _thread != Thread.CurrentThread)
+        if (_thread is null)
+        {
+            _poller?.FireAll();
+            _poller?.Dispose();
+        }
+        else if (_thread != Thread.CurrentThread)
         {
             _thread.Join();
         }
@@ -305,12 +331,29 @@ public sealed class EventLoop : IDisposable
             }
         }
         _wakeTimer.Dispose();
+        // Whoever still waits for a descriptor here tries again, and finds another loop; this
+        // thread never waits in epoll again. Off the loop's context first: a waiter that resumes
+        // here must not queue its next step to a loop that will never run it.
+        SynchronizationContext.SetSynchronizationContext(null);
+        t_current = null;
+        _poller?.FireAll();
+        _poller?.Dispose();
     }
 
     /// <summary>Sleeps until notified. The announce-then-recheck order is the argument of <see cref="Notify"/>.</summary>
     private void Sleep()
     {
         Interlocked.Exchange(ref _notifyMe, 1);
+        if (_poller is { } poller)
+        {
+            if (Interlocked.Exchange(ref _notified, 0) == 0 && !_stopping)
+            {
+                poller.Wait(timeoutMs: -1);
+            }
+            Volatile.Write(ref _notifyMe, 0);
+            poller.Dispatch();
+            return;
+        }
         if (Interlocked.Exchange(ref _notified, 0) == 0 && !_stopping)
         {
             _wake.Wait();
@@ -329,7 +372,19 @@ public sealed class EventLoop : IDisposable
         progress |= RunMailboxes();
         progress |= PollBottomHalves();
         progress |= RunDueTimers();
+        progress |= PollDescriptors();
         return progress;
+    }
+
+    /// <summary>Runs the descriptor watches that are ready now, without waiting (only when some exist).</summary>
+    private bool PollDescriptors()
+    {
+        if (_poller is not { HasWatches: true } poller)
+        {
+            return false;
+        }
+        poller.Wait(timeoutMs: 0);
+        return poller.Dispatch();
     }
 
     private bool RunPosted()

@@ -21,9 +21,9 @@ internal sealed partial class NbdConnection
         BinaryPrimitives.WriteUInt64BigEndian(scratch, NbdMagic);
         BinaryPrimitives.WriteUInt64BigEndian(scratch.AsSpan(8), IHaveOpt);
         BinaryPrimitives.WriteUInt16BigEndian(scratch.AsSpan(16), FlagFixedNewstyle | FlagNoZeroes);
-        await _stream.WriteAsync(scratch);
+        await WriteAllAsync(scratch);
 
-        await _stream.ReadExactlyAsync(scratch.AsMemory(0, 4));
+        await ReadExactlyAsync(scratch.AsMemory(0, 4));
         var clientFlags = BinaryPrimitives.ReadUInt32BigEndian(scratch);
         if ((clientFlags & ~ClientFlagsKnown) != 0)
         {
@@ -36,7 +36,7 @@ internal sealed partial class NbdConnection
         var header = new byte[16];
         while (true)
         {
-            await _stream.ReadExactlyAsync(header);
+            await ReadExactlyAsync(header);
             if (BinaryPrimitives.ReadUInt64BigEndian(header) != IHaveOpt)
             {
                 throw new NbdProtocolException("bad option magic");
@@ -48,7 +48,7 @@ internal sealed partial class NbdConnection
                 throw new NbdProtocolException($"option {option} of {length} bytes");
             }
             var data = new byte[length];
-            await _stream.ReadExactlyAsync(data);
+            await ReadExactlyAsync(data);
             if (!fixedNewstyle && option != OptExportName)
             {
                 // Without fixed newstyle the client cannot parse an error reply; closing is all we may do.
@@ -96,7 +96,7 @@ internal sealed partial class NbdConnection
         BinaryPrimitives.WriteUInt64BigEndian(reply, (ulong)size.Value);
         BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(8), TransmissionFlags(export));
         _exportId = export.Id;
-        await _stream.WriteAsync(reply);
+        await WriteAllAsync(reply);
         return export;
     }
 
@@ -217,6 +217,6 @@ internal sealed partial class NbdConnection
         BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(12), type);
         BinaryPrimitives.WriteUInt32BigEndian(reply.AsSpan(16), (uint)payload.Length);
         payload.CopyTo(reply, 20);
-        await _stream.WriteAsync(reply);
+        await WriteAllAsync(reply);
     }
 }

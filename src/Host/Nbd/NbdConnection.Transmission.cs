@@ -44,23 +44,22 @@ internal sealed partial class NbdConnection
     private bool _replyFailed;
     private Func<NbdConnection, bool>? _readerCondition;
     private TaskCompletionSource? _readerWake;
-    private Strand? _strand;
-    private EventLoop? _home;
     private volatile string _exportId = "";
+
+    /// <summary>The export this connection transmits on, once the handshake chose one.</summary>
+    public string? ExportId => _exportId is { Length: > 0 } id ? id : null;
 
     /// <summary>
     /// The reader loop: takes requests from the input buffer (receiving more when it runs dry),
     /// starts each, and goes on without waiting for its reply. Returns why the loop ended; in
     /// every case the in-flight requests finish and their replies are sent or dropped first.
     /// </summary>
-    /// <summary>The export this connection transmits on, once the handshake chose one.</summary>
-    public string? ExportId => _exportId is { Length: > 0 } id ? id : null;
-
     private async Task<string> TransmitAsync(BlockExport export)
     {
-        _home = HomeLoop() ?? throw new NbdProtocolException($"export '{export.Name}' was removed during the handshake");
-        _strand = new Strand(() => _home = HomeLoop() ?? _home);
-        await _strand.Enter();
+        if (_runtime.NodeOfExport(_exportId) is null)
+        {
+            throw new NbdProtocolException($"export '{export.Name}' was removed during the handshake");
+        }
         var disconnected = false;
         try
         {
@@ -180,7 +179,7 @@ internal sealed partial class NbdConnection
         _inputStart = 0;
         _inputEnd = left;
         Flush();
-        var received = await _socket.ReceiveAsync(_input.AsMemory(_inputEnd), SocketFlags.None);
+        var received = await _io.ReceiveAsync(_input.AsMemory(_inputEnd));
         if (received == 0)
         {
             throw new EndOfStreamException("the client closed its end");
@@ -206,7 +205,7 @@ internal sealed partial class NbdConnection
                 ? payload[(int)(length - left)..]
                 : _input.AsMemory(0, (int)Math.Min(left, InputSize));
             _inputStart = _inputEnd = 0;
-            var received = await _socket.ReceiveAsync(target, SocketFlags.None);
+            var received = await _io.ReceiveAsync(target);
             if (received == 0)
             {
                 throw new EndOfStreamException("the client closed its end inside a WRITE payload");
@@ -259,7 +258,7 @@ internal sealed partial class NbdConnection
         if (!_flushPosted)
         {
             _flushPosted = true;
-            _strand!.Post(s_flush, this);
+            _strand.Post(s_flush, this);
         }
         WakeReader();
     }
@@ -315,7 +314,7 @@ internal sealed partial class NbdConnection
         {
             for (var sent = 0; sent < length;)
             {
-                sent += await _socket.SendAsync(buffer.AsMemory(sent, length - sent), SocketFlags.None);
+                sent += await _io.SendAsync(buffer.AsMemory(sent, length - sent));
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Actors.IoThreads;
 using Microsoft.Extensions.Logging;
 using Nodes.Runtime;
 
@@ -11,19 +12,22 @@ namespace Host.Nbd;
 /// </summary>
 internal sealed partial class NbdConnection
 {
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly LoopSocket _io;
+    private readonly Strand _strand;
+    private EventLoop? _home;
     private readonly GraphRuntime _runtime;
     private readonly ILogger _logger;
     private readonly string _client;
 
     public NbdConnection(Socket socket, GraphRuntime runtime, ILogger logger)
     {
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _client = socket.RemoteEndPoint?.ToString() is { Length: > 0 } remote ? remote : $"unix#{socket.Handle}";
         _runtime = runtime;
         _logger = logger;
-        _client = socket.RemoteEndPoint?.ToString() is { Length: > 0 } remote ? remote : $"unix#{socket.Handle}";
+        // Everything the connection does runs in its strand, and its socket is watched, on the
+        // loop of the export's IoThread (during the handshake, on any IoThread of the host).
+        _strand = new Strand(CurrentHome);
+        _io = new LoopSocket(socket, CurrentHome);
     }
 
     /// <summary>The connection's whole life; set by <see cref="Start"/>. Never faults.</summary>
@@ -35,12 +39,36 @@ internal sealed partial class NbdConnection
     /// Closes the socket: the reader loop fails on its next read, in-flight requests finish and
     /// their replies are dropped. Safe to call at any time, more than once.
     /// </summary>
-    public void Close() => _socket.Dispose();
+    public void Close() => _io.Dispose();
+
+    private async ValueTask ReadExactlyAsync(Memory<byte> buffer)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var received = await _io.ReceiveAsync(buffer);
+            if (received == 0)
+            {
+                throw new EndOfStreamException("the client closed its end during the handshake");
+            }
+            buffer = buffer[received..];
+        }
+    }
+
+    private async ValueTask WriteAllAsync(ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            data = data[await _io.SendAsync(data)..];
+        }
+    }
+
+    private EventLoop CurrentHome() =>
+        _home = HomeLoop() ?? _home ?? throw new InvalidOperationException($"Host '{_runtime.Host}' has no IoThread to serve NBD client {_client}");
 
     private async Task RunAsync()
     {
-        // Run off the accept loop's stack from the first await on.
-        await Task.Yield();
+        // Off the accept loop's stack, into the strand, from the first await on.
+        await _strand.Enter();
         NbdLog.Connected(_logger, _client);
         var reason = "disconnected";
         try
@@ -60,7 +88,7 @@ internal sealed partial class NbdConnection
         }
         finally
         {
-            await _stream.DisposeAsync();
+            _io.Dispose();
             NbdLog.Disconnected(_logger, _client, reason);
         }
     }
