@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Actors.Config;
 using Actors.Core;
 using Host.Hosting;
@@ -81,14 +82,19 @@ public static class HostCommand
             return 1;
         }
         await output.WriteLineAsync($"Host {system.Address} is up. Press Ctrl+C to stop.");
-        // Not disposed: the Ctrl+C and process-exit handlers may still fire after this method returned.
+        // Not disposed: the Ctrl+C handler may still fire after this method returned.
         var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
             e.Cancel = true;
             stop.Cancel();
         };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+        // SIGTERM (systemd, kill) stops the host the way Ctrl+C does: monitors and NBD close first.
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        });
         // Runs until Ctrl+C, SIGTERM or a QMP quit.
         await Task.WhenAny([Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default), .. monitors.Select(m => m.WhenQuitRequested)]);
         await output.WriteLineAsync("Stopping.");

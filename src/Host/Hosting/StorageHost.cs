@@ -62,6 +62,8 @@ public sealed class StorageHost
         var persistence = Persistence.Get(system);
         var journal = new JournalGraphStore(persistence.Journal, system.Serialization, persistence.SnapshotStore, persistence.Settings.SnapshotEvery);
         var graph = system.ActorOf(GraphService.Props(coordinator, runtime, journal), "graph");
+        // Answered once recovery is done; a failed recovery fails the start, naming its reason.
+        await graph.Ask<GraphSnapshot>(QueryGraph.Instance, options.RecoveryTimeout);
         return new StorageHost(system, options, coordinator, runtime, graph, disk, lockOptions);
     }
 

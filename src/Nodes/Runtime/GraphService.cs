@@ -36,16 +36,31 @@ public sealed class GraphService : ReceiveActor, IWithStash
     public IStash Stash { get; set; } = null!;
 
     /// <summary>
-    /// Until the recovery write (sent in PreStart) completes. Commands pass: they reach the
-    /// Coordinator after the recovery write and queue behind it. Queries wait: a read on the
-    /// Coordinator is answered at once, and would see the graph before recovery.
+    /// Until the recovery write (sent in PreStart) completes, commands and queries wait: a command
+    /// must not change a graph that is not recovered, and a read on the Coordinator is answered at
+    /// once, so it would see the graph before recovery. They run in arrival order after it.
     /// </summary>
     private void Recovering()
     {
-        AcceptCommands();
+        Receive<IGraphCommand>(_ => Stash.Stash());
         Receive<QueryGraph>(_ => Stash.Stash());
         Receive<WriteCompleted>(_ => Become(Ready));
-        Receive<Actors.Messages.Status.Failure>(failure => throw new InvalidOperationException("The block graph could not be recovered from its journal.", failure.Cause));
+        Receive<Actors.Messages.Status.Failure>(failure =>
+        {
+            var error = new InvalidOperationException($"The block graph could not be recovered from its journal: {failure.Cause.Message}", failure.Cause);
+            Become(() => Unrecovered(error));
+        });
+    }
+
+    /// <summary>
+    /// Recovery failed (say, the journal has nodes on an IoThread this host does not start):
+    /// every command and query gets the reason, and nothing changes the graph or the journal.
+    /// Restarting would only fail the same way, over and over.
+    /// </summary>
+    private void Unrecovered(Exception error)
+    {
+        ReceiveAny(_ => Sender.Tell(new Actors.Messages.Status.Failure(error)));
+        Stash.UnstashAll();
     }
 
     private void Ready()

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using Actors.Config;
 using Actors.Core;
 using Actors.GraphLock;
+using Host.Hosting;
 using Nodes.Commands;
 using Nodes.Runtime;
 
@@ -30,5 +32,35 @@ public sealed class StorageHostTests
         Assert.Equal(["io0", "io1"], status.Contexts.Select(c => c.Context).Order());
         var graph = await fixture.Host.Graph.Ask<GraphSnapshot>(QueryGraph.Instance, Timeout);
         Assert.Equal("io1", graph.Find("file0")!.IoThread);
+    }
+
+    /// <summary>
+    /// The second start on a data dir whose journal has a node on an IoThread it does not start
+    /// fails, naming the IoThread (the command line then prints it and exits 1), instead of
+    /// running with a half-recovered graph.
+    /// </summary>
+    [Fact]
+    public async Task A_start_whose_journal_needs_a_missing_IoThread_fails_naming_it()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("host-tests-").FullName;
+        try
+        {
+            var config = ConfigFactory.ParseString($$"""actors.persistence.sqlite.path = "{{Path.Combine(dataDir, "journal.db")}}" """);
+            var options = new StorageHostOptions(dataDir, Path.Combine(dataDir, "images"), ["io0", "io1"]);
+            var first = ActorSystem.Create("test", config);
+            var host = await StorageHost.StartAsync(first, options);
+            await host.Graph.Ask<WriteCompleted>(new AddNode("n0", "null-co", ImmutableSortedDictionary<string, string>.Empty, first.Address.Host, "io1", ImmutableSortedDictionary<string, string>.Empty), Timeout);
+            await first.Terminate();
+
+            var second = ActorSystem.Create("test", config);
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StorageHost.StartAsync(second, options with { IoThreads = ["io0"] }));
+            await second.Terminate();
+
+            Assert.Equal($"The block graph could not be recovered from its journal: IoThread 'io1' does not exist on host '{second.Address.Host}'", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
     }
 }

@@ -20,6 +20,26 @@ public sealed class RecoveryScenarios(ITestOutputHelper output) : Actors.TestKit
         _dir.Dispose();
     }
 
+    /// <summary>
+    /// The journal has a node on an IoThread this host does not start: recovery fails once, and
+    /// every command and query gets the reason instead of running against a half-recovered graph
+    /// (no restart storm, nothing appended to the journal).
+    /// </summary>
+    [Fact]
+    public async Task A_graph_that_cannot_be_recovered_refuses_commands_and_queries_naming_the_reason()
+    {
+        var journal = new InMemoryGraphJournal();
+        await journal.AppendAsync([new NodeAdded("n0", "null-co", NodeHarness.Options(""), "h1", "io9")]);
+
+        var h = new NodeHarness(this, journal);
+        var command = await Assert.ThrowsAsync<InvalidOperationException>(() => h.Add("n1", "null-co"));
+        var query = Assert.Throws<InvalidOperationException>(() => h.Snapshot());
+
+        Assert.Equal("The block graph could not be recovered from its journal: IoThread 'io9' does not exist on host 'h1'", command.Message);
+        Assert.Equal(command.Message, query.Message);
+        Assert.Single(journal.Events);
+    }
+
     [Fact]
     public async Task Unrefs_pending_when_a_host_is_dropped_complete_exactly_once_after_restart()
     {
