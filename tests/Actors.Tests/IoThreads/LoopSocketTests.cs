@@ -51,12 +51,11 @@ public sealed class LoopSocketTests : IDisposable
         using var socket = new LoopSocket(ours, () => _a);
         var buffer = new byte[16];
 
-        var receiving = Task.Run(async () =>
+        var receiving = StartWithoutContext(async () =>
         {
             var count = await socket.ReceiveAsync(buffer);
             return (count, _a.IsCurrent);
         });
-        await Task.Delay(50);
         Assert.False(receiving.IsCompleted);
         peer.Send([7, 8, 9]);
 
@@ -99,8 +98,8 @@ public sealed class LoopSocketTests : IDisposable
     {
         var (ours, peer) = ConnectedPair();
         var socket = new LoopSocket(ours, () => _a);
-        var receiving = Task.Run(async () => await socket.ReceiveAsync(new byte[16]));
-        await Task.Delay(50);
+        var receiving = StartWithoutContext(async () => await socket.ReceiveAsync(new byte[16]));
+        Assert.False(receiving.IsCompleted);
 
         socket.Dispose();
 
@@ -116,12 +115,12 @@ public sealed class LoopSocketTests : IDisposable
         var home = _a;
         using var socket = new LoopSocket(ours, () => Volatile.Read(ref home));
         var buffer = new byte[16];
-        var receiving = Task.Run(async () =>
+        var receiving = StartWithoutContext(async () =>
         {
             var count = await socket.ReceiveAsync(buffer);
             return (count, _b.IsCurrent);
         });
-        await Task.Delay(50);
+        Assert.False(receiving.IsCompleted);
 
         Volatile.Write(ref home, _b);
         _a.Dispose();
@@ -136,6 +135,20 @@ public sealed class LoopSocketTests : IDisposable
         _a.Dispose();
         _b.Dispose();
         Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="start"/> up to its first wait on a plain thread (no synchronization
+    /// context to resume on), and returns once it is waiting or done: a receive started here with
+    /// no data sent is waiting, armed on its loop, when this returns.
+    /// </summary>
+    private static Task<T> StartWithoutContext<T>(Func<Task<T>> start)
+    {
+        Task<T>? started = null;
+        var thread = new Thread(() => started = start());
+        thread.Start();
+        thread.Join();
+        return started!;
     }
 
     private static Task RunOnAsync(EventLoop loop, Action action) => loop.RunAsync(() =>
