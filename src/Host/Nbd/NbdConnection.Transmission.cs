@@ -103,7 +103,7 @@ internal sealed partial class NbdConnection
                     catch
                     {
                         _replyFailed = true;
-                        Finish(request);
+                        Finish(request, completedLater: false);
                         throw;
                     }
                 }
@@ -199,6 +199,11 @@ internal sealed partial class NbdConnection
             _input.AsMemory(_inputStart, buffered).CopyTo(payload);
         }
         _inputStart += buffered;
+        if (buffered < length)
+        {
+            // The rest may take a while: the replies so far need not wait for it.
+            Flush();
+        }
         for (long left = length - buffered; left > 0;)
         {
             var target = !payload.IsEmpty
@@ -217,11 +222,10 @@ internal sealed partial class NbdConnection
     /// <summary>Runs one request on the node the export serves when the request holds the read lock, and queues its reply.</summary>
     private async Task ProcessAsync(NbdRequest request)
     {
-        if (request.Error == 0)
-        {
-            await RunOnNodeAsync(request);
-        }
-        Finish(request);
+        var run = request.Error == 0 ? RunOnNodeAsync(request) : ValueTask.CompletedTask;
+        var completesLater = !run.IsCompleted;
+        await run;
+        Finish(request, completesLater);
     }
 
     private async ValueTask RunOnNodeAsync(NbdRequest request)
@@ -247,15 +251,15 @@ internal sealed partial class NbdConnection
     }
 
     /// <summary>
-    /// A request is done: its reply joins the output (the reader sends it before it next waits for
-    /// the client, or a flush posted now does, for a request that completed later on its own).
+    /// A request is done: its reply joins the output. The reader sends it before it next waits for
+    /// the client; for a request that completed later, on its own, a flush is posted instead.
     /// </summary>
-    private void Finish(NbdRequest request)
+    private void Finish(NbdRequest request, bool completedLater)
     {
         Append(request.BuildReply().Span);
         ReturnRequest(request);
         _inFlight--;
-        if (!_flushPosted)
+        if (completedLater && !_flushPosted)
         {
             _flushPosted = true;
             _strand.Post(s_flush, this);
