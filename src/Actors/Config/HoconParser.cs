@@ -137,29 +137,18 @@ internal sealed class HoconParser
         EnsureStack(open);
         var fields = new OrderedDictionary<string, HoconValue>();
 
-        // Fields are separated by a comma or a newline; one trailing comma is allowed, two in a row are not.
-        var fieldSinceComma = false;
-        var needSeparator = false;
+        var separators = new Separators("field");
         while (true)
         {
             SkipWhitespace();
             var token = Peek();
+            if (separators.TryTake(token, first: fields.Count == 0))
+            {
+                Advance();
+                continue;
+            }
             switch (token.Kind)
             {
-                case Kind.Newline:
-                    Advance();
-                    needSeparator = false;
-                    continue;
-                case Kind.Comma:
-                    if (!fieldSinceComma)
-                    {
-                        throw new ConfigException(token.Position, fields.Count == 0 ? "unexpected ',' before the first field" : "unexpected ',' (two commas in a row)");
-                    }
-
-                    Advance();
-                    fieldSinceComma = false;
-                    needSeparator = false;
-                    continue;
                 case Kind.CloseBrace:
                     if (!braced)
                     {
@@ -177,22 +166,61 @@ internal sealed class HoconParser
                     return new HoconObject(fields, open);
             }
 
-            if (needSeparator)
-            {
-                throw SeparatorExpected(token);
-            }
-
+            separators.BeforeItem(token);
             ParseFieldOrInclude(fields, path);
-            fieldSinceComma = true;
-            needSeparator = true;
+            separators.ItemTaken();
         }
     }
 
-    private static ConfigException SeparatorExpected(HoconToken token) => new(
-        token.Position,
-        token.Kind is Kind.Colon or Kind.Equals or Kind.PlusEquals
-            ? $"unexpected {token.Describe()} after a value; quote the string if {token.Describe()} is part of it"
-            : $"unexpected {token.Describe()}");
+    /// <summary>
+    /// The items of an object or an array are separated by a comma or a newline; one trailing
+    /// comma is allowed, two in a row are not, and two items need a separator between them.
+    /// </summary>
+    private struct Separators(string item)
+    {
+        private bool _itemSinceComma;
+        private bool _needSeparator;
+
+        /// <summary>True when <paramref name="token"/> is a separator (the caller then takes it).</summary>
+        public bool TryTake(HoconToken token, bool first)
+        {
+            switch (token.Kind)
+            {
+                case Kind.Newline:
+                    _needSeparator = false;
+                    return true;
+                case Kind.Comma:
+                    if (!_itemSinceComma)
+                    {
+                        throw new ConfigException(token.Position, first ? $"unexpected ',' before the first {item}" : "unexpected ',' (two commas in a row)");
+                    }
+                    _itemSinceComma = false;
+                    _needSeparator = false;
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        /// <summary>Refuses an item that follows the previous one on the same line without a comma.</summary>
+        public readonly void BeforeItem(HoconToken token)
+        {
+            if (_needSeparator)
+            {
+                throw new ConfigException(
+                    token.Position,
+                    token.Kind is Kind.Colon or Kind.Equals or Kind.PlusEquals
+                        ? $"unexpected {token.Describe()} after a value; quote the string if {token.Describe()} is part of it"
+                        : $"unexpected {token.Describe()}");
+            }
+        }
+
+        public void ItemTaken()
+        {
+            _itemSinceComma = true;
+            _needSeparator = true;
+        }
+    }
 
     private void ParseFieldOrInclude(OrderedDictionary<string, HoconValue> fields, HoconPath? path)
     {
@@ -319,28 +347,18 @@ internal sealed class HoconParser
     {
         EnsureStack(open);
         var elements = new List<HoconValue>();
-        var elementSinceComma = false;
-        var needSeparator = false;
+        var separators = new Separators("element");
         while (true)
         {
             SkipWhitespace();
             var token = Peek();
+            if (separators.TryTake(token, first: elements.Count == 0))
+            {
+                Advance();
+                continue;
+            }
             switch (token.Kind)
             {
-                case Kind.Newline:
-                    Advance();
-                    needSeparator = false;
-                    continue;
-                case Kind.Comma:
-                    if (!elementSinceComma)
-                    {
-                        throw new ConfigException(token.Position, elements.Count == 0 ? "unexpected ',' before the first element" : "unexpected ',' (two commas in a row)");
-                    }
-
-                    Advance();
-                    elementSinceComma = false;
-                    needSeparator = false;
-                    continue;
                 case Kind.CloseBracket:
                     Advance();
                     return new HoconArray(elements, open);
@@ -348,14 +366,9 @@ internal sealed class HoconParser
                     throw new ConfigException(token.Position, $"expected ']' to close the array opened at {open.Line}:{open.Column}");
             }
 
-            if (needSeparator)
-            {
-                throw SeparatorExpected(token);
-            }
-
+            separators.BeforeItem(token);
             elements.Add(ParseValue(null));
-            elementSinceComma = true;
-            needSeparator = true;
+            separators.ItemTaken();
         }
     }
 
