@@ -1,3 +1,4 @@
+using Actors.TestKit;
 namespace Host.Tests.Nbd;
 
 /// <summary>
@@ -8,7 +9,7 @@ public sealed class NbdClientFactAttribute : FactAttribute
 {
     public NbdClientFactAttribute(params string[] tools)
     {
-        var missing = tools.Where(t => NbdTools.Find(t) is null).ToArray();
+        var missing = tools.Where(t => ExternalTool.Find(t) is null).ToArray();
         if (missing.Length > 0)
         {
             Skip = $"SKIPPED: {string.Join(", ", missing)} not installed (apt-get install {string.Join(' ', missing.Select(NbdTools.PackageOf).Distinct())}; tests/run.sh installs them)";

@@ -1,3 +1,4 @@
+using Actors.TestKit;
 namespace Host.Tests.Nbd;
 
 /// <summary>The NBD server against the clients users run: qemu-img, qemu-io, nbdinfo, nbdcopy.</summary>
@@ -135,7 +136,7 @@ public sealed class NbdRealClientTests
         await using var nbd = await NbdHost.StartAsync();
         await nbd.AddFileExportAsync("disk0", 64 * MiB);
         var commands = Enumerable.Range(0, 2000).SelectMany(i => new[] { "-c", $"aio_write -P 0x22 {i % 64}M 1M" }).ToArray();
-        var victim = NbdTools.Start("qemu-io", [.. new[] { "-f", "raw" }.Concat(commands).Append(nbd.Uri("disk0"))]);
+        var victim = ExternalTool.Start("qemu-io", [.. new[] { "-f", "raw" }.Concat(commands).Append(nbd.Uri("disk0"))]);
         try
         {
             // Kill only once the victim is connected, so the kill lands inside its session.
@@ -143,7 +144,7 @@ public sealed class NbdRealClientTests
         }
         finally
         {
-            NbdTools.Kill(victim);
+            ExternalTool.Kill(victim);
             victim.Dispose();
         }
 

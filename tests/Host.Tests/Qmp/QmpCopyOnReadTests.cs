@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Host.Tests.Nbd;
+using Actors.TestKit;
 
 namespace Host.Tests.Qmp;
 
@@ -71,7 +72,7 @@ public sealed class QmpCopyOnReadTests
         return client.ReturnOfAsync("blockdev-add", args);
     }
 
-    private static async Task<NbdTools.Result> RunAsync(string tool, params string[] arguments)
+    private static async Task<ExternalTool.Result> RunAsync(string tool, params string[] arguments)
     {
         var result = await NbdTools.RunAsync(tool, arguments);
         Assert.True(result.ExitCode == 0, $"{tool} {string.Join(' ', arguments)}: exit {result.ExitCode}\n{result.Stdout}\n{result.Stderr}");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Actors.TestKit;
 
 namespace Nodes.Tests.Disk;
 
@@ -61,16 +62,16 @@ public sealed class QemuIoSession : IAsyncDisposable
     {
         await _process.StandardInput.WriteLineAsync("quit");
         await _process.StandardInput.FlushAsync();
-        using var timeout = new CancellationTokenSource(QemuIo.Timeout);
+        using var timeout = new CancellationTokenSource(ExternalTool.Timeout);
         await _process.WaitForExitAsync(timeout.Token);
     }
 
     public async ValueTask DisposeAsync()
     {
-        QemuIo.Kill(_process);
+        ExternalTool.Kill(_process);
         try
         {
-            await _stdoutPump.WaitAsync(QemuIo.Timeout);
+            await _stdoutPump.WaitAsync(ExternalTool.Timeout);
         }
         catch (Exception)
         {
@@ -82,7 +83,7 @@ public sealed class QemuIoSession : IAsyncDisposable
 
     private async Task WaitForAsync(Func<string, bool> condition)
     {
-        using var timeout = new CancellationTokenSource(QemuIo.Timeout);
+        using var timeout = new CancellationTokenSource(ExternalTool.Timeout);
         while (!condition(Output))
         {
             if (_process.HasExited)
@@ -101,7 +102,7 @@ public sealed class QemuIoSession : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                throw new TimeoutException($"qemu-io did not answer within {QemuIo.Timeout}.\nstdout: {Output}");
+                throw new TimeoutException($"qemu-io did not answer within {ExternalTool.Timeout}.\nstdout: {Output}");
             }
         }
     }

@@ -1,5 +1,6 @@
 using Nodes.Disk;
 using Xunit.Abstractions;
+using Actors.TestKit;
 
 namespace Nodes.Tests.Disk;
 
@@ -29,7 +30,7 @@ public sealed class QemuLockingTests : IDisposable
     public async Task Qemu_io_cannot_write_while_the_engine_holds_the_image_and_can_after_close()
     {
         var image = Backend.Open("disk.img", ImageOpenOptions.ReadWrite);
-        QemuIo.Result refused;
+        ExternalTool.Result refused;
         try
         {
             refused = await QemuIo.RunAsync("-f", "raw", "-c", "write -P 0xab 0 4k", Image);

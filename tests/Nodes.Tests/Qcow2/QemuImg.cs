@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Nodes.Tests.Disk;
+using Actors.TestKit;
 
 namespace Nodes.Tests.Qcow2;
 
@@ -7,10 +8,10 @@ namespace Nodes.Tests.Qcow2;
 internal static class QemuImg
 {
     /// <summary>Full path of qemu-img, or null when qemu-utils is not installed (tests using it are <see cref="QemuFactAttribute"/>s).</summary>
-    public static string? Executable { get; } = QemuIo.Find("qemu-img");
+    public static string? Executable { get; } = ExternalTool.Find("qemu-img");
 
-    public static Task<QemuIo.Result> RunAsync(params string[] arguments) =>
-        QemuIo.RunToolAsync(Executable ?? throw new InvalidOperationException("qemu-img is not installed"), arguments);
+    public static Task<ExternalTool.Result> RunAsync(params string[] arguments) =>
+        ExternalTool.RunAsync(Executable ?? throw new InvalidOperationException("qemu-img is not installed"), arguments);
 
     /// <summary>Runs qemu-img and asserts it exits 0; returns its stdout.</summary>
     public static async Task<string> RunCheckedAsync(params string[] arguments)
