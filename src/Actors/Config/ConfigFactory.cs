@@ -9,8 +9,21 @@ public static class ConfigFactory
 {
     private const string ForcePrefix = "CONFIG_FORCE_";
 
+    private static readonly Lazy<Config> s_reference = new(LoadReference);
+
     /// <summary>A config with no settings.</summary>
     public static Config Empty => Config.Empty;
+
+    /// <summary>Every default of the engine: <c>hocon/reference.conf</c>, embedded in this assembly (unresolved).</summary>
+    public static Config Reference() => s_reference.Value;
+
+    private static Config LoadReference()
+    {
+        using var stream = typeof(ConfigFactory).Assembly.GetManifestResourceStream("reference.conf")
+            ?? throw new InvalidOperationException("The embedded reference.conf is missing from the Actors assembly.");
+        using var reader = new StreamReader(stream);
+        return ParseString(reader.ReadToEnd(), "reference.conf");
+    }
 
     /// <summary>
     /// Parses HOCON text; <paramref name="originName"/> names it in error messages. Relative includes

@@ -1,4 +1,4 @@
-using Actors.Core;
+using Akka.Actor;
 
 namespace Actors.GraphLock;
 

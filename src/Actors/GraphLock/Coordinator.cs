@@ -1,30 +1,34 @@
-using Actors.Cell;
-using Actors.Core;
-using Actors.Messages;
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
 
 namespace Actors.GraphLock;
 
 /// <summary>
-/// The only writer of the block graph (QEMU's main loop holding the BQL). It registers the
-/// contexts readers run on (IoThreads, or host aggregators summing them), and for each write:
-/// stops new readers everywhere (<see cref="BeginWrite"/>), waits until every context reported
-/// for the epoch and the orphaned balance plus all reports is zero, runs the write body, then
-/// unlocks (<see cref="EndWrite"/>) and runs the deferred actions scheduled inside the section.
-/// Writers are served one at a time, in request order.
+/// The graph lock's writer side (QEMU's main loop holding the BQL). It registers the contexts
+/// readers run on (IoThreads, or host aggregators summing them), and for each write: stops new
+/// readers everywhere (<see cref="BeginWrite"/>), waits until every context reported for the
+/// epoch and the orphaned balance plus all reports is zero, grants the write to its requester
+/// (<see cref="WriteGranted"/>), and when the requester releases it unlocks
+/// (<see cref="EndWrite"/>) and lets the requester run its deferred work
+/// (<see cref="RunDeferred"/>) before any other writer. Writers are served one at a time, in
+/// request order. No code crosses into it: requesters change the graph themselves while they
+/// hold the write.
 /// </summary>
-public sealed class Coordinator : ActorBase
+public sealed class Coordinator : ReceiveActor
 {
     private readonly GraphLockOptions _options;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ContextTable _contexts = new();
     private readonly Queue<PendingWrite> _queued = new();
     private readonly Queue<PendingWrite> _nested = new();
-    private readonly Queue<DeferredAction> _deferred = new();
     private readonly HashSet<string> _awaitingWriteEnded = new(StringComparer.Ordinal);
     private readonly LatencyRecorder _writeWait = new();
     private PendingWrite? _current;
-    private WriteSection? _section;
-    private TaskCompletionSource? _writeEndedWaiter;
-    private bool _runningDeferred;
+    private bool _granted;
+    // The writer whose deferred work runs now; queued writers wait until it is done.
+    private IActorRef? _deferredOwner;
+    private bool _runDeferredOwed;
     private long _epoch;
     private long _writesDone;
     private long _deferredRun;
@@ -33,80 +37,46 @@ public sealed class Coordinator : ActorBase
     public Coordinator(GraphLockOptions options)
     {
         _options = options;
+        Receive<ReaderReport>(report =>
+        {
+            _contexts.Report(report.Context, report.Epoch, report.Readers, report.Parked);
+            CheckDrained();
+        });
+        Receive<WriteEnded>(ended =>
+        {
+            if (ended.Epoch == _epoch)
+            {
+                _awaitingWriteEnded.Remove(ended.Context);
+                CheckWriteEnded();
+            }
+        });
+        Receive<RequestWrite>(OnRequestWrite);
+        Receive<ReleaseWrite>(OnReleaseWrite);
+        Receive<DeferredDone>(OnDeferredDone);
+        Receive<RegisterContext>(OnRegister);
+        Receive<UnregisterContext>(unregister =>
+        {
+            if (_contexts.Unregister(unregister.Context, unregister.Balance))
+            {
+                ContextGone(unregister.Context);
+            }
+        });
+        Receive<Terminated>(OnTerminated);
+        Receive<QueryGraphLock>(_ => Sender.Tell(Status(), Self));
     }
 
     /// <summary>Props for a Coordinator.</summary>
-    public static Props Props(GraphLockOptions options) => Core.Props.Create(() => new Coordinator(options));
+    public static Props Props(GraphLockOptions options) => Akka.Actor.Props.Create(() => new Coordinator(options));
 
     private bool HasWriter => _current is not null;
 
-    protected override bool Receive(object message)
+    private void OnRequestWrite(RequestWrite request)
     {
-        switch (message)
-        {
-            case ReaderReport report:
-                _contexts.Report(report.Context, report.Epoch, report.Readers, report.Parked);
-                CheckDrained();
-                return true;
-            case WriteEnded ended:
-                if (ended.Epoch == _epoch)
-                {
-                    _awaitingWriteEnded.Remove(ended.Context);
-                    CheckWriteEnded();
-                }
-                return true;
-            case RequestWrite request:
-                _queued.Enqueue(new PendingWrite(request.Reason, request.Body, Sender, null, Now));
-                TryStartNextWrite();
-                return true;
-            case RegisterContext register:
-                OnRegister(register);
-                return true;
-            case UnregisterContext unregister:
-                if (_contexts.Unregister(unregister.Context, unregister.Balance))
-                {
-                    ContextGone(unregister.Context);
-                }
-                return true;
-            case Terminated terminated:
-                if (_contexts.Drop(terminated.ActorRef) is { } id)
-                {
-                    CoordinatorLog.ContextDied(Context.GetLogger(), id);
-                    ContextGone(id);
-                }
-                return true;
-            case RequestRead read:
-                AnswerRead(read);
-                return true;
-            case QueryGraphLock:
-                Sender.Tell(Status(), Self);
-                return true;
-            default:
-                return false;
-        }
-    }
-
-    /// <summary>Throws unless the caller runs on this Coordinator (the main loop).</summary>
-    internal void AssertOnCoordinator()
-    {
-        if (ActorCell.Current?.Actor != this)
-        {
-            throw new InvalidOperationException("This must run on the Coordinator (the graph's only writer).");
-        }
-    }
-
-    internal void Defer(DeferredAction action) => _deferred.Enqueue(action);
-
-    internal Task<WriteCompleted> NestedWrite(string reason, Func<WriteSection, Task> body)
-    {
-        AssertOnCoordinator();
-        var completion = new TaskCompletionSource<WriteCompleted>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _nested.Enqueue(new PendingWrite(reason, body, Nobody.Instance, completion, Now));
+        var write = new PendingWrite(request.Reason, Sender, Stopwatch.GetTimestamp());
+        Context.Watch(Sender);
+        (Sender.Equals(_deferredOwner) ? _nested : _queued).Enqueue(write);
         TryStartNextWrite();
-        return completion.Task;
     }
-
-    private DateTimeOffset Now => Context.System.Scheduler.Now;
 
     /// <summary>
     /// A context joins. It parks its readers until it hears back, so Case 1 (no writer): it is
@@ -121,6 +91,36 @@ public sealed class Coordinator : ActorBase
         register.Ref.Tell(new ContextRegistered(register.Context, _epoch, HasWriter), Self);
     }
 
+    private void OnTerminated(Terminated terminated)
+    {
+        var gone = terminated.ActorRef;
+        if (_contexts.Drop(gone) is { } id)
+        {
+            // Its readers died with it (DESIGN §4): its balance is dropped, not orphaned.
+            _log.Warning("Graph-lock context {0} died; its readers are no longer counted.", id);
+            ContextGone(id);
+        }
+        if (gone.Equals(_current?.Requester))
+        {
+            // A writer that dies must not hold the graph, nor the readers parked for it.
+            _log.Warning("Writer {0} ({1}) died holding or awaiting write {2}; unlocking.", gone, _current!.Reason, _epoch);
+            Unlock(gone, runDeferred: false);
+        }
+        if (gone.Equals(_deferredOwner))
+        {
+            _deferredOwner = null;
+            _runDeferredOwed = false;
+            _nested.Clear();
+        }
+        if (_queued.Any(w => w.Requester.Equals(gone)))
+        {
+            var kept = _queued.Where(w => !w.Requester.Equals(gone)).ToList();
+            _queued.Clear();
+            kept.ForEach(_queued.Enqueue);
+        }
+        TryStartNextWrite();
+    }
+
     private void ContextGone(string id)
     {
         _awaitingWriteEnded.Remove(id);
@@ -129,9 +129,9 @@ public sealed class Coordinator : ActorBase
     }
 
     /// <summary>
-    /// Starts the next writer unless one is active. Writes requested by a running deferred
-    /// action go first; queued writes wait until the deferred actions are done, so nothing
-    /// unrelated runs between a write-unlock and its deferred actions.
+    /// Starts the next writer unless one is active. Writes requested by the writer whose deferred
+    /// work runs go first; queued writes wait until that work is done, so nothing unrelated runs
+    /// between a write-unlock and its deferred work.
     /// </summary>
     private void TryStartNextWrite()
     {
@@ -139,7 +139,7 @@ public sealed class Coordinator : ActorBase
         {
             return;
         }
-        if (!_nested.TryDequeue(out var next) && (_runningDeferred || !_queued.TryDequeue(out next)))
+        if (!_nested.TryDequeue(out var next) && (_deferredOwner is not null || !_queued.TryDequeue(out next)))
         {
             return;
         }
@@ -154,53 +154,47 @@ public sealed class Coordinator : ActorBase
     }
 
     /// <summary>
-    /// Step 3: enter once every registered context reported for this epoch and the sum is zero.
+    /// Step 3: grant once every registered context reported for this epoch and the sum is zero.
     /// A context that reported 1 and then unlocked reports again (it reports every change while
     /// a writer waits), so the last unlock is never missed, whichever order reports arrive in.
     /// </summary>
     private void CheckDrained()
     {
-        if (!HasWriter || _section is not null || !_contexts.AllReported(_epoch) || _contexts.Readers != 0)
+        if (!HasWriter || _granted || !_contexts.AllReported(_epoch) || _contexts.Readers != 0)
         {
             return;
         }
-        EnterWriteSection();
+        var waited = Stopwatch.GetElapsedTime(_current!.RequestedAt);
+        _writeWait.Record(waited);
+        _granted = true;
+        _options.Monitor?.EnterWrite();
+        _current.Requester.Tell(new WriteGranted(_epoch, waited), Self);
     }
 
-    private void EnterWriteSection()
+    private void OnReleaseWrite(ReleaseWrite release)
     {
-        var write = _current!;
-        var waited = Now - write.RequestedAt;
-        _writeWait.Record(waited);
-        _options.Monitor?.EnterWrite();
-        var section = _section = new WriteSection(this, _epoch);
-        RunInterleaved(async () =>
+        if (!_granted || release.Epoch != _epoch || !Sender.Equals(_current!.Requester))
         {
-            Exception? failure = null;
-            try
-            {
-                await write.Body(section);
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-            WriteUnlock(write, section, waited, failure);
-        });
+            _log.Warning("Ignored a release of write {0} from {1}: write {2} is {3}.", release.Epoch, Sender, _epoch, _granted ? $"held by {_current!.Requester}" : "not granted");
+            return;
+        }
+        Unlock(Sender, release.RunDeferred);
     }
 
     /// <summary>
-    /// Step 5: unlock, tell every context (its parked readers resume, in order, before any later
-    /// BeginWrite reaches it: messages between two actors stay in order), answer the writer,
-    /// then run the deferred actions once every context confirmed the resume.
+    /// Step 5: unlock and tell every context (its parked readers resume, in order, before any
+    /// later BeginWrite reaches it: messages between two actors stay in order); the writer's
+    /// deferred work runs once every context confirmed the resume.
     /// </summary>
-    private void WriteUnlock(PendingWrite write, WriteSection section, TimeSpan waited, Exception? failure)
+    private void Unlock(IActorRef writer, bool runDeferred)
     {
-        section.Close();
-        _options.Monitor?.ExitWrite();
-        _section = null;
+        if (_granted)
+        {
+            _options.Monitor?.ExitWrite();
+            _writesDone++;
+        }
+        _granted = false;
         _current = null;
-        _writesDone++;
         _awaitingWriteEnded.Clear();
         foreach (var id in _contexts.Ids)
         {
@@ -208,97 +202,46 @@ public sealed class Coordinator : ActorBase
         }
         foreach (var context in _contexts.Refs)
         {
-            context.Tell(new EndWrite(section.Epoch), Self);
+            context.Tell(new EndWrite(_epoch), Self);
         }
-        Answer(write, section.Epoch, waited, failure);
-        if (_deferred.Count > 0 && !_runningDeferred)
+        if (runDeferred && _deferredOwner is null)
         {
-            _runningDeferred = true;
-            RunInterleaved(RunDeferredActions);
+            _deferredOwner = writer;
         }
+        // After the first unlock, and after each write the deferred work requested, it goes on.
+        _runDeferredOwed = _deferredOwner is not null && _deferredOwner.Equals(writer);
         CheckWriteEnded();
-        TryStartNextWrite();
-    }
-
-    private void Answer(PendingWrite write, long epoch, TimeSpan waited, Exception? failure)
-    {
-        if (failure is not null)
-        {
-            CoordinatorLog.WriteFailed(Context.GetLogger(), write.Reason, epoch, failure);
-            write.Completion?.TrySetException(failure);
-            write.Requester.Tell(new Status.Failure(failure), Self);
-            return;
-        }
-        var completed = new WriteCompleted(epoch, waited);
-        write.Completion?.TrySetResult(completed);
-        write.Requester.Tell(completed, Self);
-    }
-
-    /// <summary>
-    /// Runs deferred actions one by one, in order, each exactly once. Before each, it waits until
-    /// every context confirmed the last EndWrite, so they run after parked readers resumed. A
-    /// deferred action may take the write lock itself (<see cref="DeferredContext.WriteAsync"/>):
-    /// that write starts even though queued writers wait, so it cannot deadlock.
-    /// </summary>
-    private async Task RunDeferredActions()
-    {
-        var context = new DeferredContext(this);
-        while (true)
-        {
-            if (_awaitingWriteEnded.Count > 0)
-            {
-                _writeEndedWaiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                await _writeEndedWaiter.Task;
-            }
-            if (!_deferred.TryDequeue(out var action))
-            {
-                break;
-            }
-            try
-            {
-                await action.Run(context);
-                _deferredRun++;
-            }
-            catch (Exception e)
-            {
-                // Reported, counted and not retried: one failing action must not stop the others.
-                _deferredFailed++;
-                CoordinatorLog.DeferredActionFailed(Context.GetLogger(), action.Description, e);
-            }
-        }
-        _runningDeferred = false;
         TryStartNextWrite();
     }
 
     private void CheckWriteEnded()
     {
-        if (_awaitingWriteEnded.Count == 0 && _writeEndedWaiter is { } waiter)
+        if (_runDeferredOwed && _awaitingWriteEnded.Count == 0 && !HasWriter)
         {
-            _writeEndedWaiter = null;
-            waiter.TrySetResult();
+            _runDeferredOwed = false;
+            _deferredOwner!.Tell(new RunDeferred(_epoch), Self);
         }
     }
 
-    /// <summary>A failing read is the reader's problem: it gets the exception, the Coordinator keeps its state.</summary>
-    private void AnswerRead(RequestRead read)
+    private void OnDeferredDone(DeferredDone done)
     {
-        object answer;
-        try
+        if (!Sender.Equals(_deferredOwner))
         {
-            answer = read.Read();
+            _log.Warning("Ignored DeferredDone from {0}: no deferred work of its runs.", Sender);
+            return;
         }
-        catch (Exception e)
-        {
-            answer = new Status.Failure(e);
-        }
-        Sender.Tell(answer, Self);
+        _deferredRun += done.Ran - done.Failed;
+        _deferredFailed += done.Failed;
+        _deferredOwner = null;
+        _runDeferredOwed = false;
+        TryStartNextWrite();
     }
 
     private GraphLockStatus Status() => new(
         [.. _contexts.Status()],
         _contexts.Orphaned,
         HasWriter,
-        _section is not null,
+        _granted,
         _epoch,
         _queued.Count + _nested.Count,
         _writesDone,
@@ -306,10 +249,5 @@ public sealed class Coordinator : ActorBase
         _deferredFailed,
         _writeWait.Summary());
 
-    private sealed record PendingWrite(
-        string Reason,
-        Func<WriteSection, Task> Body,
-        IActorRef Requester,
-        TaskCompletionSource<WriteCompleted>? Completion,
-        DateTimeOffset RequestedAt);
+    private sealed record PendingWrite(string Reason, IActorRef Requester, long RequestedAt);
 }

@@ -1,5 +1,4 @@
-using Actors.Core;
-using Actors.Messages;
+using Akka.Actor;
 
 namespace Actors.GraphLock;
 
@@ -9,7 +8,7 @@ namespace Actors.GraphLock;
 /// plays the Coordinator's part, forwarding BeginWrite/EndWrite and reporting their sum (plus
 /// the orphaned balance of IoThreads that left) once all reported, and again on every change.
 /// </summary>
-public sealed class HostAggregator : ActorBase
+public sealed class HostAggregator : ReceiveActor
 {
     private readonly string _context;
     private readonly IActorRef _coordinator;
@@ -25,68 +24,71 @@ public sealed class HostAggregator : ActorBase
     {
         _context = "host:" + host;
         _coordinator = coordinator;
+
+        // ---- from the IoThreads of this host
+        Receive<ReaderReport>(report =>
+        {
+            _iothreads.Report(report.Context, report.Epoch, report.Readers, report.Parked);
+            ReportIfComplete();
+        });
+        Receive<WriteEnded>(ended =>
+        {
+            if (ended.Epoch == _epoch && _awaitingWriteEnded.Remove(ended.Context))
+            {
+                AcknowledgeIfEnded();
+            }
+        });
+        Receive<RegisterContext>(register =>
+        {
+            _iothreads.Register(register.Context, register.Ref);
+            Context.Watch(register.Ref);
+            // Until this host is registered upstream, its IoThreads park too.
+            register.Ref.Tell(new ContextRegistered(register.Context, _epoch, _writerActive), Self);
+        });
+        Receive<UnregisterContext>(unregister =>
+        {
+            if (_iothreads.Unregister(unregister.Context, unregister.Balance))
+            {
+                IoThreadGone(unregister.Context);
+            }
+        });
+        Receive<Terminated>(terminated =>
+        {
+            if (_iothreads.Drop(terminated.ActorRef) is { } id)
+            {
+                IoThreadGone(id);
+            }
+            else if (terminated.ActorRef.Equals(_coordinator))
+            {
+                // The Coordinator stopped counting this host: its IoThreads must not admit readers.
+                Context.Stop(Self);
+            }
+        });
+
+        // ---- from the Coordinator
+        Receive<ContextRegistered>(registered => registered.Context == _context, registered =>
+        {
+            _registered = true;
+            if (registered.WriterActive)
+            {
+                Begin(registered.Epoch);
+            }
+            else
+            {
+                // IoThreads that registered before us were told to park: release them.
+                End(registered.Epoch, acknowledge: false);
+            }
+        });
+        Receive<BeginWrite>(begin => Begin(begin.Epoch));
+        Receive<EndWrite>(end => End(end.Epoch, acknowledge: true));
     }
 
-    public static Props Props(string host, IActorRef coordinator) => Core.Props.Create(() => new HostAggregator(host, coordinator));
+    public static Props Props(string host, IActorRef coordinator) => Akka.Actor.Props.Create(() => new HostAggregator(host, coordinator));
 
-    protected override void PreStart() => _coordinator.Tell(new RegisterContext(_context, Self), Self);
-
-    protected override bool Receive(object message)
+    protected override void PreStart()
     {
-        switch (message)
-        {
-            // ---- from the IoThreads of this host
-            case ReaderReport report:
-                _iothreads.Report(report.Context, report.Epoch, report.Readers, report.Parked);
-                ReportIfComplete();
-                return true;
-            case WriteEnded ended:
-                if (ended.Epoch == _epoch && _awaitingWriteEnded.Remove(ended.Context))
-                {
-                    AcknowledgeIfEnded();
-                }
-                return true;
-            case RegisterContext register:
-                _iothreads.Register(register.Context, register.Ref);
-                Context.Watch(register.Ref);
-                // Until this host is registered upstream, its IoThreads park too.
-                register.Ref.Tell(new ContextRegistered(register.Context, _epoch, _writerActive), Self);
-                return true;
-            case UnregisterContext unregister:
-                if (_iothreads.Unregister(unregister.Context, unregister.Balance))
-                {
-                    IoThreadGone(unregister.Context);
-                }
-                return true;
-            case Terminated terminated:
-                if (_iothreads.Drop(terminated.ActorRef) is { } id)
-                {
-                    IoThreadGone(id);
-                }
-                return true;
-
-            // ---- from the Coordinator
-            case ContextRegistered registered when registered.Context == _context:
-                _registered = true;
-                if (registered.WriterActive)
-                {
-                    Begin(registered.Epoch);
-                }
-                else
-                {
-                    // IoThreads that registered before us were told to park: release them.
-                    End(registered.Epoch, acknowledge: false);
-                }
-                return true;
-            case BeginWrite begin:
-                Begin(begin.Epoch);
-                return true;
-            case EndWrite end:
-                End(end.Epoch, acknowledge: true);
-                return true;
-            default:
-                return false;
-        }
+        Context.Watch(_coordinator);
+        _coordinator.Tell(new RegisterContext(_context, Self), Self);
     }
 
     private void Begin(long epoch)

@@ -1,8 +1,13 @@
+using Actors.Serialization;
+
 namespace Actors.GraphLock;
 
 /// <summary>
-/// Asks the Coordinator for a write section. <paramref name="Body"/> runs inside it, on the
-/// Coordinator; the requester is answered with <see cref="WriteCompleted"/> at write-unlock,
-/// or with <c>Status.Failure</c> if the body threw. In-process only: it carries code.
+/// Asks the Coordinator for a write section. The requester is answered with
+/// <see cref="WriteGranted"/> once every context drained, holds the graph until it sends
+/// <see cref="ReleaseWrite"/>, and is the only one who changes the graph meanwhile. A request
+/// from the writer whose deferred work is running (<see cref="RunDeferred"/>) goes before every
+/// queued writer.
 /// </summary>
-public sealed record RequestWrite(string Reason, Func<WriteSection, Task> Body);
+[Manifest("graph-lock.request-write.v1")]
+public sealed record RequestWrite(string Reason);

@@ -1,45 +1,30 @@
 namespace Actors.GraphLock;
 
 /// <summary>
-/// The graph is the caller's alone while this is open: every context has drained its readers
-/// and parks new ones. Given to the body of a <see cref="RequestWrite"/>, on the Coordinator.
+/// The writer's side of a granted write: the graph is its alone while this is open. The writer
+/// opens it on <see cref="WriteGranted"/> and closes it when it sends <see cref="ReleaseWrite"/>.
 /// </summary>
-public sealed class WriteSection
+public sealed class WriteSection(long epoch)
 {
-    private readonly Coordinator _coordinator;
+    public long Epoch { get; } = epoch;
 
-    internal WriteSection(Coordinator coordinator, long epoch)
-    {
-        _coordinator = coordinator;
-        Epoch = epoch;
-    }
-
-    public long Epoch { get; }
-
-    /// <summary>False once the write section was unlocked.</summary>
+    /// <summary>False once the writer released the write.</summary>
     public bool IsOpen { get; private set; } = true;
 
-    /// <summary>
-    /// Runs <paramref name="action"/> right after write-unlock, once parked readers resumed, in
-    /// the order deferred, exactly once (QEMU's <c>bdrv_schedule_unref</c>). It may request
-    /// writes of its own through its <see cref="DeferredContext"/>.
-    /// </summary>
-    public void Defer(string description, Func<DeferredContext, Task> action)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        AssertWritable();
-        _coordinator.Defer(new DeferredAction(description, action));
-    }
-
-    /// <summary>Throws unless this write section is open and the caller runs on the Coordinator.</summary>
+    /// <summary>Throws unless this write section is still open (QEMU's <c>assert_bdrv_graph_writable</c>).</summary>
     public void AssertWritable()
     {
         if (!IsOpen)
         {
             throw new InvalidOperationException($"Write section {Epoch} is closed: the graph may no longer be changed through it.");
         }
-        _coordinator.AssertOnCoordinator();
     }
 
-    internal void Close() => IsOpen = false;
+    /// <summary>Closes the section; the writer then sends <see cref="ReleaseWrite"/>.</summary>
+    public ReleaseWrite Release(bool runDeferred)
+    {
+        AssertWritable();
+        IsOpen = false;
+        return new ReleaseWrite(Epoch, runDeferred);
+    }
 }

@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
 using Actors.Concurrency;
-using Actors.Dispatch;
 
 namespace Actors.IoThreads;
 
 /// <summary>
 /// The event loop of an IoThread (QEMU's AioContext): one thread that runs, iteration after
-/// iteration, the mailboxes of the actors bound to it, posted callbacks (completions of disk
-/// I/O, continuations of async flows), scheduled bottom halves and due timers, and sleeps when
-/// nothing is left. A loop made with <c>manual: true</c> has no thread: a test steps it with
+/// iteration, posted callbacks (the Akka mailboxes of the actors bound to it, through
+/// <see cref="EventLoopDispatcherConfigurator"/>, completions of disk I/O, continuations of async
+/// flows), scheduled bottom halves, due timers and ready descriptors, and sleeps when nothing is
+/// left. A loop made with <c>manual: true</c> has no thread: a test steps it with
 /// <see cref="RunOnce"/> to get an exact interleaving.
 /// </summary>
 public sealed class EventLoop : IDisposable
@@ -16,7 +16,8 @@ public sealed class EventLoop : IDisposable
     [ThreadStatic]
     private static EventLoop? t_current;
 
-    private readonly ConcurrentQueue<Mailbox> _runQueue = new();
+    private static long s_loops;
+
     private readonly ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _posted = new();
     private readonly LockCnt _bottomHalvesLock = new();
     private readonly PriorityQueue<(LoopTimer Timer, long Sequence), (long Deadline, long Sequence)> _timers = new();
@@ -36,14 +37,15 @@ public sealed class EventLoop : IDisposable
 
     /// <param name="name">Names the thread and the dispatcher (<c>iothread-&lt;name&gt;</c>).</param>
     /// <param name="clock">The clock timers run on: real time, or a virtual clock in tests.</param>
-    /// <param name="throughput">Messages an actor on this loop processes before the loop moves on.</param>
     /// <param name="manual">No thread: the owner calls <see cref="RunOnce"/>.</param>
-    public EventLoop(string name, TimeProvider? clock = null, int throughput = 64, bool manual = false)
+    public EventLoop(string name, TimeProvider? clock = null, bool manual = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         Name = name;
         Clock = clock ?? TimeProvider.System;
-        Dispatcher = new EventLoopDispatcher(this, "iothread-" + name, throughput);
+        // Unique per loop: an IoThread stopped and added again under its name gets a new loop,
+        // and Akka keeps a dispatcher per id for good.
+        DispatcherId = $"iothread-{name}-{Interlocked.Increment(ref s_loops)}";
         SynchronizationContext = new LoopSynchronizationContext(this);
         // On Linux the loop sleeps in epoll, so it can also watch descriptors (sockets) itself.
         _poller = FdPoller.IsSupported ? new FdPoller(name) : null;
@@ -61,8 +63,11 @@ public sealed class EventLoop : IDisposable
 
     public TimeProvider Clock { get; }
 
-    /// <summary>Put an actor on this loop with <c>Props.WithDispatcher(loop.Dispatcher.Id)</c>.</summary>
-    public EventLoopDispatcher Dispatcher { get; }
+    /// <summary>
+    /// The id of this loop's Akka dispatcher: put an actor on the loop with
+    /// <c>Props.WithDispatcher(loop.DispatcherId)</c> once <see cref="EventLoopDispatcherConfigurator.Register"/> ran.
+    /// </summary>
+    public string DispatcherId { get; }
 
     /// <summary>Posts continuations to this loop: <c>await</c> under it resumes on the loop's thread.</summary>
     public SynchronizationContext SynchronizationContext { get; }
@@ -197,8 +202,8 @@ public sealed class EventLoop : IDisposable
     }
 
     /// <summary>
-    /// Runs one iteration on the calling thread: posted callbacks, then mailboxes, then bottom
-    /// halves, then due timers, each as they stood when that step began (work added during a
+    /// Runs one iteration on the calling thread: posted callbacks (actor mailboxes among them),
+    /// then bottom halves, then due timers, then ready descriptors, each as they stood when that step began (work added during a
     /// step waits for the next iteration). True when anything ran. Manual loops only.
     /// </summary>
     public bool RunOnce()
@@ -268,12 +273,6 @@ public sealed class EventLoop : IDisposable
             _thread.Join();
         }
         _wakeTimer.Dispose();
-    }
-
-    internal void Enqueue(Mailbox mailbox)
-    {
-        _runQueue.Enqueue(mailbox);
-        Notify();
     }
 
     internal void ArmTimer(LoopTimer timer, TimeSpan delay)
@@ -369,7 +368,6 @@ public sealed class EventLoop : IDisposable
         Iterations++;
         Interlocked.Exchange(ref _notified, 0);
         var progress = RunPosted();
-        progress |= RunMailboxes();
         progress |= PollBottomHalves();
         progress |= RunDueTimers();
         progress |= PollDescriptors();
@@ -393,16 +391,6 @@ public sealed class EventLoop : IDisposable
         for (var i = 0; i < count && _posted.TryDequeue(out var item); i++)
         {
             item.Callback(item.State);
-        }
-        return count > 0;
-    }
-
-    private bool RunMailboxes()
-    {
-        var count = _runQueue.Count;
-        for (var i = 0; i < count && _runQueue.TryDequeue(out var mailbox); i++)
-        {
-            mailbox.Run();
         }
         return count > 0;
     }

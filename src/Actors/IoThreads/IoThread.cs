@@ -1,6 +1,5 @@
-using Actors.Core;
 using Actors.GraphLock;
-using Actors.Messages;
+using Akka.Actor;
 
 namespace Actors.IoThreads;
 
@@ -16,7 +15,7 @@ namespace Actors.IoThreads;
 /// reports the new count while a writer waits. A reader may unlock on another IoThread than it
 /// locked on (its node moved): counters may then go negative, the sum stays right.
 /// </remarks>
-public sealed class IoThread : ActorBase
+public sealed class IoThread : ReceiveActor
 {
     private readonly Queue<TaskCompletionSource> _parked = new();
     private readonly IActorRef _registry;
@@ -25,7 +24,7 @@ public sealed class IoThread : ActorBase
     // Parks readers until the registry answered: a write may already be under way.
     private bool _writerActive = true;
     // Readers call in from node actors' code on this loop, outside this actor's own context.
-    private IActorRef _self = Nobody.Instance;
+    private IActorRef _self = ActorRefs.Nobody;
     private bool _registered;
     private bool _stoppingCleanly;
     private long _epoch;
@@ -40,31 +39,65 @@ public sealed class IoThread : ActorBase
         _registry = registry;
         _options = options;
         _started = started;
+        Receive<BeginWrite>(begin =>
+        {
+            // Step 2: new readers park from now on; report who is still inside.
+            _epoch = begin.Epoch;
+            _writerActive = true;
+            Report();
+        });
+        Receive<EndWrite>(end =>
+        {
+            _epoch = end.Epoch;
+            _writerActive = false;
+            ResumeParked();
+            Sender.Tell(new WriteEnded(Name, end.Epoch), Self);
+        });
+        Receive<ContextRegistered>(registered =>
+        {
+            _registered = true;
+            _epoch = registered.Epoch;
+            if (registered.WriterActive)
+            {
+                Report();
+            }
+            else
+            {
+                _writerActive = false;
+                ResumeParked();
+            }
+        });
+        Receive<Terminated>(terminated => terminated.ActorRef.Equals(_registry), _ => Context.Stop(Self));
+        Receive<StopIoThread>(_ =>
+        {
+            _stoppingCleanly = true;
+            Context.Stop(Self);
+        });
+        Receive<QueryIoThread>(_ => Sender.Tell(new IoThreadStatus(Name, _readers, _parked.Count, _parkedTotal, _writerActive, _epoch, Loop.Iterations), Self));
     }
 
     /// <summary>
-    /// Starts an IoThread named <paramref name="name"/> on a new event loop (or on
-    /// <paramref name="loop"/>, e.g. a manual one a test steps), registered with
-    /// <paramref name="registry"/>: the Coordinator, or this host's aggregator.
+    /// Starts an IoThread named <paramref name="name"/> on <paramref name="loop"/> (a manual one a
+    /// test steps, or a threaded one), registered with <paramref name="registry"/>: the
+    /// Coordinator, this host's aggregator, or a probe standing in for either. Completes with its
+    /// reference once it exists; it runs its PreStart on the loop.
     /// </summary>
-    public static IActorRef Start(ActorSystem system, string name, IActorRef registry, GraphLockOptions options, EventLoop? loop = null) =>
-        Start(system, name, registry, options, loop, started: null);
-
-    /// <summary>Like <see cref="Start(ActorSystem, string, IActorRef, GraphLockOptions, EventLoop?)"/>, completing with the IoThread once it runs on its loop (a threaded loop).</summary>
-    public static Task<IoThread> StartAsync(ActorSystem system, string name, IActorRef registry, GraphLockOptions options, EventLoop? loop = null)
+    public static Task<IActorRef> SpawnAsync(ActorSystem system, string name, IActorRef registry, GraphLockOptions options, EventLoop loop, TaskCompletionSource<IoThread>? started = null)
     {
-        var started = new TaskCompletionSource<IoThread>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Start(system, name, registry, options, loop, started);
-        return started.Task;
+        var dispatcher = EventLoopDispatcherConfigurator.Register(system, loop);
+        var props = Props.Create(() => new IoThread(name, loop, registry, options, started)).WithDispatcher(dispatcher);
+        return IoThreadSupervisor.For(system).Ask<IActorRef>(new StartIoThread(name, props), AskTimeout);
     }
 
-    private static IActorRef Start(ActorSystem system, string name, IActorRef registry, GraphLockOptions options, EventLoop? loop, TaskCompletionSource<IoThread>? started)
+    /// <summary>
+    /// Starts an IoThread on a new threaded event loop (or on <paramref name="loop"/>, which must
+    /// have its thread), completing with the IoThread once it runs on its loop.
+    /// </summary>
+    public static async Task<IoThread> StartAsync(ActorSystem system, string name, IActorRef registry, GraphLockOptions options, EventLoop? loop = null)
     {
-        loop ??= new EventLoop(name, system.Scheduler.Clock);
-        system.Dispatchers.Register(loop.Dispatcher);
-        return IoThreadSupervisor.For(system).Cell.ActorOf(
-            Core.Props.Create(() => new IoThread(name, loop, registry, options, started)).WithDispatcher(loop.Dispatcher.Id),
-            name);
+        var started = new TaskCompletionSource<IoThread>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await SpawnAsync(system, name, registry, options, loop ?? new EventLoop(name), started);
+        return await started.Task.WaitAsync(AskTimeout);
     }
 
     /// <summary>
@@ -73,6 +106,9 @@ public sealed class IoThread : ActorBase
     /// </summary>
     public static Task StopAsync(ActorSystem system, string name, TimeSpan timeout) =>
         IoThreadSupervisor.For(system).Ask<Status.Success>(new RetireIoThread(name), timeout);
+
+    // Starting an actor is local work; this bounds a start on a system that is shutting down.
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>The IoThread whose loop runs this code, if any (QEMU's <c>qemu_get_current_aio_context</c>).</summary>
     public static IoThread? Current => EventLoop.Current?.Owner as IoThread;
@@ -162,52 +198,7 @@ public sealed class IoThread : ActorBase
         {
             parked.TrySetException(new InvalidOperationException($"IoThread '{Name}' stopped while this request waited for the graph lock."));
         }
-        Context.System.Dispatchers.Unregister(Loop.Dispatcher);
         Loop.Stop();
-    }
-
-    protected override bool Receive(object message)
-    {
-        switch (message)
-        {
-            case BeginWrite begin:
-                // Step 2: new readers park from now on; report who is still inside.
-                _epoch = begin.Epoch;
-                _writerActive = true;
-                Report();
-                return true;
-            case EndWrite end:
-                _epoch = end.Epoch;
-                _writerActive = false;
-                ResumeParked();
-                Sender.Tell(new WriteEnded(Name, end.Epoch), Self);
-                return true;
-            case ContextRegistered registered:
-                _registered = true;
-                _epoch = registered.Epoch;
-                if (registered.WriterActive)
-                {
-                    Report();
-                }
-                else
-                {
-                    _writerActive = false;
-                    ResumeParked();
-                }
-                return true;
-            case Terminated terminated when terminated.ActorRef.Equals(_registry):
-                Context.Stop(Self);
-                return true;
-            case StopIoThread:
-                _stoppingCleanly = true;
-                Context.Stop(Self);
-                return true;
-            case QueryIoThread:
-                Sender.Tell(new IoThreadStatus(Name, _readers, _parked.Count, _parkedTotal, _writerActive, _epoch, Loop.Iterations), Self);
-                return true;
-            default:
-                return false;
-        }
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace Actors.IoThreads;
 /// on the new loop, never at the same time as one still running on the old.
 /// </summary>
 /// <remarks>
-/// Scheduling is the mailbox's (see <c>Mailbox</c>): a post enqueues, and the poster that flips
+/// Scheduling is a mailbox's: a post enqueues, and the poster that flips
 /// <c>_scheduled</c> from 0 to 1 posts one drain to the home loop. The drain clears the flag only
 /// when the queue looks empty and re-checks after clearing, so a post racing with the end of a
 /// drain either is seen by the re-check or schedules a drain of its own.

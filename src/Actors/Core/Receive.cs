@@ -1,4 +1,0 @@
-namespace Actors.Core;
-
-/// <summary>A behaviour: returns true when it handled <paramref name="message"/>.</summary>
-public delegate bool Receive(object message);
