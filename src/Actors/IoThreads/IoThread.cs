@@ -32,7 +32,8 @@ public sealed class IoThread : ReceiveActor
 
     private readonly TaskCompletionSource<IoThread>? _started;
 
-    private IoThread(string name, EventLoop loop, IActorRef registry, GraphLockOptions options, TaskCompletionSource<IoThread>? started)
+    /// <summary>Akka creates it (its Props need a public constructor); start one with <see cref="SpawnAsync"/> or <see cref="StartAsync"/>.</summary>
+    public IoThread(string name, EventLoop loop, IActorRef registry, GraphLockOptions options, TaskCompletionSource<IoThread>? started)
     {
         Name = name;
         Loop = loop;

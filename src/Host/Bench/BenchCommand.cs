@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
-using Actors.Core;
+using Actors.Config;
 using Actors.GraphLock;
 using Actors.IoThreads;
 using Nodes.Disk;
@@ -30,11 +30,11 @@ public static class BenchCommand
             return 1;
         }
 
-        await using var system = ActorSystem.Create("bench");
-        var lockOptions = GraphLockOptions.FromConfig(system.Config);
+        var config = ConfigFactory.Reference().Resolve();
+        using var system = AkkaConfig.CreateSystem("bench", config, loggerFactory: null);
+        var lockOptions = GraphLockOptions.FromConfig(config);
         var coordinator = system.ActorOf(Coordinator.Props(lockOptions), "coordinator");
-        var loop = new EventLoop("bench", system.Scheduler.Clock);
-        IoThread.Start(system, "bench", coordinator, lockOptions, loop);
+        var loop = (await IoThread.StartAsync(system, "bench", coordinator, lockOptions)).Loop;
         try
         {
             var node = await loop.RunAsync(() => OpenNodeAsync(options, loop.Clock).AsTask());

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Actors.Config;
-using Actors.Core;
 using Host.Hosting;
 using Microsoft.Extensions.Logging;
 using HoconConfig = Actors.Config.Config;
@@ -40,7 +39,6 @@ public static class HostCommand
         }
 
         using var loggerFactory = LoggerFactory.Create(builder => builder.AddSimpleConsole(o => o.SingleLine = true));
-        await using var system = ActorSystem.Create(config.GetString("actors.cluster"), new ActorSystemSetup { Config = config, LoggerFactory = loggerFactory });
         var hostSettings = config.GetConfig("host");
         var runDefaults = options.Daemon.IsEmpty;
         if (runDefaults)
@@ -49,12 +47,13 @@ public static class HostCommand
         }
         Nbd.NbdServerControl? nbd = null;
         var monitors = new List<Qmp.QmpServer>();
+        StorageHost host;
         try
         {
-            var host = await StorageHost.StartAsync(system, new StorageHostOptions(
+            host = await StorageHost.StartAsync(config, new StorageHostOptions(
                 hostSettings.GetString("data-dir"),
                 hostSettings.GetString("images-dir"),
-                [.. hostSettings.GetStringList("iothreads").Union(options.Daemon.IoThreads)]));
+                [.. hostSettings.GetStringList("iothreads").Union(options.Daemon.IoThreads)]), loggerFactory);
             if (runDefaults)
             {
                 CreateScratchImage(host, hostSettings.GetConfig("defaults"));
@@ -81,7 +80,7 @@ public static class HostCommand
             await error.WriteLineAsync($"actors-host: {e.Message}");
             return 1;
         }
-        await output.WriteLineAsync($"Host {system.Address} is up. Press Ctrl+C to stop.");
+        await output.WriteLineAsync($"Host {host.Runtime.Host} is up. Press Ctrl+C to stop.");
         // Not disposed: the Ctrl+C handler may still fire after this method returned.
         var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
@@ -103,6 +102,7 @@ public static class HostCommand
             await monitor.StopAsync();
         }
         await nbd.DisposeAsync();
+        await host.DisposeAsync();
         return 0;
     }
 
@@ -141,6 +141,6 @@ public static class HostCommand
         {
             config = config.WithFallback(ConfigFactory.ParseFile(file));
         }
-        return config.WithFallback(ActorSystem.ReferenceConfig.Value).Resolve();
+        return config.WithFallback(ConfigFactory.Reference()).Resolve();
     }
 }

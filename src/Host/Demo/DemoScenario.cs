@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Actors.Config;
-using Actors.Core;
+using Akka.Actor;
+using Nodes.Runtime;
 using Actors.GraphLock;
 using Actors.IoThreads;
 using Host.Hosting;
@@ -38,11 +39,10 @@ public sealed class DemoScenario
         try
         {
             var config = ConfigFactory.ParseString($$"""
-                actors.persistence.sqlite.path = "{{Path.Combine(dataDir, "journal.db")}}"
+                host.data-dir = "{{dataDir}}"
                 actors.graph-lock.debug-assertions = on
-                """);
-            await using var system = ActorSystem.Create("demo", config);
-            var host = await StorageHost.StartAsync(system, new StorageHostOptions(dataDir, Path.Combine(dataDir, "images"), _ioThreads));
+                """).WithFallback(ConfigFactory.Reference()).Resolve();
+            await using var host = await StorageHost.StartAsync(config, new StorageHostOptions(dataDir, Path.Combine(dataDir, "images"), _ioThreads));
             await DemoGraph.BuildAsync(host, _options.Size, _ioThreads[0]);
             var server = new NbdServer(host.Runtime);
             await server.StartAsync(new UnixDomainSocketEndPoint(Path.Combine(dataDir, "nbd.sock")));
@@ -86,9 +86,9 @@ public sealed class DemoScenario
                 clients.Add(await NbdClient.ConnectAsync(server.LocalEndPoint!, DemoGraph.Export, _options.Depth, CancellationToken.None));
             }
             await RunIoAndGraphChangesAsync(workload, script, clients);
-            // A write section starts only after the deferred actions queued before it ran, so
-            // once this empty one completes, every close the script caused has run and is counted.
-            await host.Coordinator.Ask<WriteCompleted>(new RequestWrite("demo: wait for the deferred closes", _ => Task.CompletedTask), DemoGraph.Timeout);
+            // The graph's owner answers a query only after the deferred closes before it ran, so
+            // once this answer arrives every close the script caused has run and is counted.
+            await host.Graph.Ask<GraphSnapshot>(QueryGraph.Instance, DemoGraph.Timeout);
             await clients[0].FlushAsync();
             var image = Path.Combine(host.Options.ImagesDir, DemoGraph.Image);
             if (_hooks.BeforeVerification is { } hook)
@@ -113,7 +113,7 @@ public sealed class DemoScenario
         var parked = 0L;
         foreach (var io in _ioThreads)
         {
-            parked += (await IoThreadStatusAsync(host.System, io)).ParkedTotal;
+            parked += (await host.IoThreadStatusAsync(io, DemoGraph.Timeout)).ParkedTotal;
         }
         return report with
         {
@@ -257,9 +257,4 @@ public sealed class DemoScenario
             throw new DemoCheckException($"{DemoGraph.Image} is shorter than the export: {read} bytes at offset {offset}, expected {into.Length}");
         }
     }
-
-    private static Task<IoThreadStatus> IoThreadStatusAsync(ActorSystem system, string ioThread) =>
-        (system.ResolveActorRef(ActorPath.Parse($"{system.Address}/system/iothreads/{ioThread}"))
-            ?? throw new InvalidOperationException($"IoThread '{ioThread}' is not running in {system.Address}"))
-        .Ask<IoThreadStatus>(QueryIoThread.Instance, DemoGraph.Timeout);
 }

@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Actors.Core;
+using Akka.Actor;
 using Actors.GraphLock;
 using Host.Hosting;
 using Nodes.Commands;

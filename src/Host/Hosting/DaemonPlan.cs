@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using Actors.Core;
+using Akka.Actor;
 using Actors.GraphLock;
 using Host.Cli;
 using Nodes.Commands;
@@ -28,7 +28,7 @@ public static class DaemonPlan
             }
             // A node runs where its children run, a leaf on the first IoThread (as blockdev-add).
             var ioThread = blockdev.Children.IsEmpty ? host.Options.IoThreads[0] : await IoThreadOf(host, blockdev.Children.Values.First());
-            await Run(host, new AddNode(blockdev.NodeName, blockdev.Driver, blockdev.Options, host.System.Address.Host, ioThread, blockdev.Children), $"--blockdev node-name={blockdev.NodeName}");
+            await Run(host, new AddNode(blockdev.NodeName, blockdev.Driver, blockdev.Options, host.Runtime.Host, ioThread, blockdev.Children), $"--blockdev node-name={blockdev.NodeName}");
         }
         foreach (var export in options.Exports)
         {

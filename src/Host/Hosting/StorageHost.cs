@@ -1,26 +1,35 @@
-using Actors.Core;
+using Actors.Config;
 using Actors.GraphLock;
 using Actors.IoThreads;
-using Actors.Persistence;
+using Akka.Actor;
+using Akka.Persistence.Sql;
+using Microsoft.Extensions.Logging;
 using Nodes.Disk;
 using Nodes.Drivers;
-using Nodes.Lifecycle;
 using Nodes.Runtime;
+using HoconConfig = Actors.Config.Config;
 
 namespace Host.Hosting;
 
 /// <summary>
-/// One storage host assembled: the Coordinator (the graph's only writer), IoThreads on their
-/// event loops, the disk backend rooted in the data dir, the graph's journal, the live-node
-/// runtime and the GraphService that runs graph commands. Front ends (NBD, QMP) use it.
+/// One storage host assembled in an actor system: the Coordinator (the graph lock's writer
+/// side), this host's aggregator with the IoThreads on their event loops behind it, the disk
+/// backend, the live-node runtime and the <see cref="GraphOwner"/> that runs graph commands and
+/// persists them. Front ends (NBD, QMP) use it.
 /// </summary>
-public sealed class StorageHost
+public sealed class StorageHost : IAsyncDisposable
 {
-    private StorageHost(ActorSystem system, StorageHostOptions options, IActorRef coordinator, GraphRuntime runtime, IActorRef graph, DiskBackend disk, GraphLockOptions lockOptions)
+    /// <summary>The actor system's name on every host (a cluster's members share it).</summary>
+    public const string SystemName = "actors";
+
+    private bool _ownsSystem;
+
+    private StorageHost(ActorSystem system, StorageHostOptions options, IActorRef coordinator, IActorRef aggregator, GraphRuntime runtime, IActorRef graph, DiskBackend disk, GraphLockOptions lockOptions)
     {
         System = system;
         Options = options;
         Coordinator = coordinator;
+        Aggregator = aggregator;
         Runtime = runtime;
         Graph = graph;
         Disk = disk;
@@ -31,46 +40,75 @@ public sealed class StorageHost
 
     public StorageHostOptions Options { get; }
 
-    /// <summary>The graph's only writer; answers <see cref="QueryGraphLock"/>.</summary>
+    /// <summary>The graph lock's writer side; answers <see cref="QueryGraphLock"/>.</summary>
     public IActorRef Coordinator { get; }
+
+    /// <summary>This host's aggregator: its IoThreads register with it, and it is one context toward the Coordinator.</summary>
+    public IActorRef Aggregator { get; }
 
     /// <summary>The live nodes of this host; requests enter with <see cref="GraphRuntime.RunRequestAsync{T}"/>.</summary>
     public GraphRuntime Runtime { get; }
 
-    /// <summary>Takes graph commands (<c>Nodes.Commands</c>) and <see cref="QueryGraph"/>.</summary>
+    /// <summary>Takes graph commands (<c>Nodes.Commands</c>) and <see cref="QueryGraph"/>: the graph's owner, behind its supervisor.</summary>
     public IActorRef Graph { get; }
 
     public DiskBackend Disk { get; }
 
     public GraphLockOptions LockOptions { get; }
 
-    /// <summary>Starts the host's actors and IoThreads in <paramref name="system"/> and recovers the graph from its journal.</summary>
-    public static async Task<StorageHost> StartAsync(ActorSystem system, StorageHostOptions options)
+    /// <summary>
+    /// Starts a host in an actor system of its own, made from <paramref name="config"/> (the
+    /// resolved tree: our keys and Akka's), its log going to <paramref name="loggerFactory"/>;
+    /// disposing the host terminates the system.
+    /// </summary>
+    public static async Task<StorageHost> StartAsync(HoconConfig config, StorageHostOptions options, ILoggerFactory? loggerFactory = null)
     {
-        var lockOptions = GraphLockOptions.FromConfig(system.Config);
+        var system = AkkaConfig.CreateSystem(SystemName, config, loggerFactory, SqlPersistence.DefaultConfiguration);
+        try
+        {
+            var host = await StartAsync(system, config, options);
+            host._ownsSystem = true;
+            return host;
+        }
+        catch
+        {
+            await system.Terminate();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts the host's actors and IoThreads in <paramref name="system"/>, configured by
+    /// <paramref name="config"/> (the resolved tree Akka was given), and recovers the graph.
+    /// </summary>
+    public static async Task<StorageHost> StartAsync(ActorSystem system, HoconConfig config, StorageHostOptions options)
+    {
+        var lockOptions = options.LockOptions ?? GraphLockOptions.FromConfig(config);
+        var host = config.GetString("actors.host");
         var coordinator = system.ActorOf(Actors.GraphLock.Coordinator.Props(lockOptions), "coordinator");
+        var aggregator = system.ActorOf(HostAggregator.Props(host, coordinator), "host-aggregator");
         Directory.CreateDirectory(options.DataDir);
         Directory.CreateDirectory(options.ImagesDir);
         var disk = new DiskBackend(options.ImagesDir);
         var drivers = DriverRegistry.CreateDefault(disk);
-        drivers.RegisterFromConfig(system.Config);
-        var runtime = new GraphRuntime(system.Address.Host, drivers);
+        drivers.RegisterFromConfig(config);
+        options.Drivers?.Invoke(drivers);
+        var runtime = new GraphRuntime(host, drivers);
         foreach (var name in options.IoThreads)
         {
-            runtime.AddIoThread(await IoThread.StartAsync(system, name, coordinator, lockOptions));
+            runtime.AddIoThread(await IoThread.StartAsync(system, name, aggregator, lockOptions));
         }
-        var persistence = Persistence.Get(system);
-        var journal = new JournalGraphStore(persistence.Journal, system.Serialization, persistence.SnapshotStore, persistence.Settings.SnapshotEvery);
-        var graph = system.ActorOf(GraphService.Props(coordinator, runtime, journal), "graph");
-        // Answered once recovery is done; a failed recovery fails the start, naming its reason.
+        var settings = new GraphOwnerSettings(config.GetInt("actors.persistence.snapshot-every"), options.LegacyHistory ?? (static () => null));
+        var graph = system.ActorOf(GraphOwner.SupervisedProps(coordinator, runtime, settings), "graph");
+        // Answered once recovery is done (the owner holds queries until then).
         await graph.Ask<GraphSnapshot>(QueryGraph.Instance, options.RecoveryTimeout);
-        return new StorageHost(system, options, coordinator, runtime, graph, disk, lockOptions);
+        return new StorageHost(system, options, coordinator, aggregator, runtime, graph, disk, lockOptions);
     }
 
     /// <summary>Starts an IoThread (QMP <c>object-add iothread</c>) and makes it available to nodes.</summary>
     public async Task<IoThread> AddIoThreadAsync(string name)
     {
-        var io = await IoThread.StartAsync(System, name, Coordinator, LockOptions);
+        var io = await IoThread.StartAsync(System, name, Aggregator, LockOptions);
         Runtime.AddIoThread(io);
         return io;
     }
@@ -81,11 +119,20 @@ public sealed class StorageHost
     /// </summary>
     public async Task RemoveIoThreadAsync(string name, TimeSpan timeout)
     {
-        await Coordinator.Ask<WriteCompleted>(new RequestWrite($"remove IoThread '{name}'", _ =>
-        {
-            Runtime.RemoveIoThread(name);
-            return Task.CompletedTask;
-        }), timeout);
+        await Graph.Ask<WriteCompleted>(new Nodes.Commands.RemoveIoThread(name), timeout);
         await IoThread.StopAsync(System, name, timeout);
     }
+
+    /// <summary>Terminates the actor system when the host made it (its IoThreads and nodes stop with it).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownsSystem)
+        {
+            await System.Terminate();
+        }
+    }
+
+    /// <summary>The graph-lock state of one IoThread of this host.</summary>
+    public Task<IoThreadStatus> IoThreadStatusAsync(string name, TimeSpan timeout) =>
+        System.ActorSelection($"/system/iothreads/{name}").Ask<IoThreadStatus>(QueryIoThread.Instance, timeout);
 }

@@ -1,3 +1,7 @@
+using Actors.GraphLock;
+using Nodes.Drivers;
+using Nodes.Lifecycle;
+
 namespace Host.Hosting;
 
 /// <summary>What a storage host is made of, from its configuration (<c>host { ... }</c>) and command line.</summary>
@@ -8,4 +12,13 @@ public sealed record StorageHostOptions(string DataDir, string ImagesDir, IReadO
 {
     /// <summary>How long the start waits for the graph's recovery from its journal (replay and reopening the nodes).</summary>
     public TimeSpan RecoveryTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The graph lock's settings; from <c>actors.graph-lock</c> when null (tests add a monitor).</summary>
+    public GraphLockOptions? LockOptions { get; init; }
+
+    /// <summary>Registers drivers besides the built-in ones and those of <c>nodes.drivers</c> (tests, embedders).</summary>
+    public Action<DriverRegistry>? Drivers { get; init; }
+
+    /// <summary>The history a journal of the earlier format holds, imported once into an empty journal.</summary>
+    public Func<IReadOnlyList<IGraphEvent>?>? LegacyHistory { get; init; }
 }

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Actors.Core;
+using Akka.Actor;
 using Actors.GraphLock;
 using Actors.IoThreads;
 using Host.Hosting;
@@ -178,6 +178,11 @@ internal sealed class QmpCommands
         if (live is not null)
         {
             info["image"] = new JsonObject { ["filename"] = FileName(graph, node), ["format"] = node.Driver, ["virtual-size"] = live.Length };
+        }
+        if (node.Unavailable is { } reason)
+        {
+            // Not QEMU's: a node recovery could not reopen stays listed, with why, until blockdev-del.
+            info["x-unavailable"] = reason;
         }
         return info;
     }

@@ -18,6 +18,7 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
     private readonly ConcurrentDictionary<string, IoThread> _ioThreads = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, LiveNode> _nodes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, BlockExport> _exports = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _unavailable = new(StringComparer.Ordinal);
 
     public string Host { get; } = host;
 
@@ -48,6 +49,13 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
         _ioThreads.TryRemove(name, out _);
         return io;
     }
+
+    /// <summary>
+    /// Why the node called <paramref name="name"/> could not be opened when the graph was
+    /// recovered (its image is gone, its path is now refused, its driver is missing...), or null.
+    /// Such a node stays in the graph, unavailable, until <c>blockdev-del</c> removes it.
+    /// </summary>
+    public string? UnavailableReason(string name) => _unavailable.GetValueOrDefault(name);
 
     /// <summary>The live node called <paramref name="name"/>, if it is open on this host.</summary>
     public BlockNode? Find(string name) => _nodes.TryGetValue(name, out var live) ? live.Node : null;
@@ -181,11 +189,20 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
     }
 
     /// <summary>
-    /// Opens the nodes of <paramref name="graph"/> that live on this host, children first (after
-    /// recovery). Nodes waiting to be closed are not opened: their close only has to be recorded.
+    /// Makes the live nodes what <paramref name="graph"/> says (after recovery, in its write
+    /// section): whatever is open is closed, then the graph's nodes of this host are opened,
+    /// children first. Nodes waiting to be closed are not opened: their close only has to be
+    /// recorded. A node that cannot be opened does not stop the others: it is left unavailable,
+    /// with its reason (and so are the parents above it), and returned with the reasons.
     /// </summary>
-    public async Task OpenAllAsync(BlockGraph graph)
+    public async Task<IReadOnlyDictionary<string, string>> OpenAllAsync(BlockGraph graph)
     {
+        foreach (var name in _nodes.Keys.ToList())
+        {
+            await CloseNodeAsync(name);
+        }
+        _exports.Clear();
+        _unavailable.Clear();
         var opened = new HashSet<string>(StringComparer.Ordinal);
         async Task Open(GraphNode node)
         {
@@ -197,7 +214,19 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
             {
                 await Open(graph.Get(child));
             }
-            await OpenAsync(node.Name, node.Driver, node.Options, node.IoThread, node.Children.ToDictionary(c => c.Key, c => c.Value));
+            if (node.Children.Values.FirstOrDefault(_unavailable.ContainsKey) is { } missing)
+            {
+                _unavailable[node.Name] = $"its child '{missing}' is unavailable";
+                return;
+            }
+            try
+            {
+                await OpenAsync(node.Name, node.Driver, node.Options, node.IoThread, node.Children.ToDictionary(c => c.Key, c => c.Value));
+            }
+            catch (Exception e) when (e is GraphException or IOException or UnauthorizedAccessException or ArgumentException or Disk.ImagePathException or NotSupportedException)
+            {
+                _unavailable[node.Name] = e.Message;
+            }
         }
         foreach (var node in graph.Nodes.ToList())
         {
@@ -207,11 +236,13 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
         {
             _exports[export.Id] = export;
         }
+        return new Dictionary<string, string>(_unavailable, StringComparer.Ordinal);
     }
 
     /// <summary>Closes a node whose last reference is gone (its image is released); no request can reach it any more.</summary>
     public async Task CloseNodeAsync(string name)
     {
+        _unavailable.TryRemove(name, out _);
         if (!_nodes.TryRemove(name, out var live))
         {
             return;

@@ -4,13 +4,13 @@ using Nodes.Graph;
 
 namespace Nodes.Runtime;
 
-/// <summary>The block graph as it stood at one moment, read on the Coordinator.</summary>
+/// <summary>The block graph as it stood at one moment, read by its owner.</summary>
 [Manifest("graph.snapshot.v1")]
 public sealed record GraphSnapshot(ImmutableArray<NodeSnapshot> Nodes, ImmutableArray<BlockExport> Exports, ImmutableArray<string> PendingUnrefs)
 {
-    public static GraphSnapshot Of(BlockGraph graph) => new(
+    public static GraphSnapshot Of(BlockGraph graph, GraphRuntime runtime) => new(
         [.. graph.Nodes.OrderBy(n => n.Name, StringComparer.Ordinal).Select(n => new NodeSnapshot(
-            n.Name, n.Driver, n.Host, n.IoThread, n.RefCount, n.PendingUnref, n.Children.ToImmutableSortedDictionary(StringComparer.Ordinal)))],
+            n.Name, n.Driver, n.Host, n.IoThread, n.RefCount, n.PendingUnref, n.Children.ToImmutableSortedDictionary(StringComparer.Ordinal), runtime.UnavailableReason(n.Name)))],
         [.. graph.Exports],
         [.. graph.PendingUnrefs]);
 

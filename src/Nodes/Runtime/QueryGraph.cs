@@ -2,7 +2,7 @@ using Actors.Serialization;
 
 namespace Nodes.Runtime;
 
-/// <summary>Asks the <see cref="GraphService"/> for a <see cref="GraphSnapshot"/> (QMP query-named-block-nodes).</summary>
+/// <summary>Asks the <see cref="GraphOwner"/> for a <see cref="GraphSnapshot"/> (QMP query-named-block-nodes).</summary>
 [Manifest("graph.query.v1")]
 public sealed record QueryGraph
 {

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Actors.TestKit;
+using TestTools;
 
 namespace Nodes.Tests.Disk;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Actors.TestKit;
+using TestTools;
 
 namespace Nodes.Tests.Disk;
 

@@ -1,6 +1,6 @@
 using Nodes.Disk;
 using Xunit.Abstractions;
-using Actors.TestKit;
+using TestTools;
 
 namespace Nodes.Tests.Disk;
 

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Actors.IoThreads;
-using Actors.Scheduling;
+using Microsoft.Extensions.Time.Testing;
 using Nodes.Drivers;
 
 namespace Nodes.Tests.Drivers;
@@ -8,7 +8,7 @@ namespace Nodes.Tests.Drivers;
 /// <summary>A manual IoThread loop on a virtual clock: tests open nodes and run requests on it step by step.</summary>
 internal sealed class LoopFixture
 {
-    public VirtualClock Clock { get; } = new();
+    public FakeTimeProvider Clock { get; } = new();
 
     public EventLoop Loop { get; }
 

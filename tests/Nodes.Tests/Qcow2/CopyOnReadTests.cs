@@ -10,7 +10,7 @@ namespace Nodes.Tests.Qcow2;
 ///
 ///   cor (copy-on-read) ─file→ ov (qcow2: ov.qcow2) ─backing→ base (raw: base.raw)
 /// </summary>
-public sealed class CopyOnReadTests : Actors.TestKit.TestKit, IDisposable
+public sealed class CopyOnReadTests : NodesTestKit, IDisposable
 {
     private const int Size = 1 << 20;
     private const int Cluster = 64 * 1024;

@@ -10,7 +10,7 @@ namespace Nodes.Tests.Qcow2;
 ///   ov (qcow2) ─file→ ov-file (file: ov.qcow2)
 ///        └─backing→ base (raw) ─file→ base-file (file: base.raw, read-only)
 /// </summary>
-public sealed class Qcow2DriverTests : Actors.TestKit.TestKit, IDisposable
+public sealed class Qcow2DriverTests : NodesTestKit, IDisposable
 {
     private const int Size = 1 << 20;
     private const int Cluster = 64 * 1024;

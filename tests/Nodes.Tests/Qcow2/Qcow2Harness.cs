@@ -12,12 +12,12 @@ namespace Nodes.Tests.Qcow2;
 /// </summary>
 internal sealed class Qcow2Harness : IDisposable
 {
-    private readonly Actors.TestKit.TestKitBase _kit;
+    private readonly Akka.TestKit.TestKitBase _kit;
     private readonly TempDataDir _dir = new();
     private readonly List<string> _opened = [];
     private readonly List<string> _images = [];
 
-    public Qcow2Harness(Actors.TestKit.TestKitBase kit)
+    public Qcow2Harness(Akka.TestKit.TestKitBase kit)
     {
         _kit = kit;
         Disk = new DiskBackend(_dir.DataDir);
@@ -74,7 +74,7 @@ internal sealed class Qcow2Harness : IDisposable
         _opened.Clear();
         foreach (var image in _images)
         {
-            _kit.AwaitCondition(() => !Disk.IsOpen(image), NodeHarness.Timeout);
+            _kit.AwaitCondition(() => !Disk.IsOpen(image), NodeHarness.Timeout, NodeHarness.Poll);
         }
         _images.Clear();
     }

@@ -11,7 +11,7 @@ namespace Nodes.Tests.Qcow2;
 ///
 ///   [cor (copy-on-read) ─file→] ov (qcow2, cluster size from the seed) ─backing→ base (raw, shorter)
 /// </summary>
-public sealed class Qcow2RandomizedTests : Actors.TestKit.TestKit, IDisposable
+public sealed class Qcow2RandomizedTests : NodesTestKit, IDisposable
 {
     private const int Size = 4 << 20;
     private const int BaseSize = 3 << 20;

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace Nodes.Tests.Qcow2;
 
 /// <summary>Images with features the driver does not implement are refused with a message naming the node and the feature.</summary>
-public sealed class Qcow2UnsupportedTests : Actors.TestKit.TestKit, IDisposable
+public sealed class Qcow2UnsupportedTests : NodesTestKit, IDisposable
 {
     private readonly Qcow2Harness _h;
 

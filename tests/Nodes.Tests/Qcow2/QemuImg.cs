@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Nodes.Tests.Disk;
-using Actors.TestKit;
+using TestTools;
 
 namespace Nodes.Tests.Qcow2;
 

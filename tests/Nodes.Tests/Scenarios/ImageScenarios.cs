@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace Nodes.Tests.Scenarios;
 
 /// <summary>Nodes over real image files: QEMU-compatible locks through the graph, and the seed's reopen problem.</summary>
-public sealed class ImageScenarios(ITestOutputHelper output) : Actors.TestKit.TestKit(output: output), IDisposable
+public sealed class ImageScenarios(ITestOutputHelper output) : NodesTestKit(output), IDisposable
 {
     private readonly TempDataDir _dir = new();
 
@@ -32,7 +32,7 @@ public sealed class ImageScenarios(ITestOutputHelper output) : Actors.TestKit.Te
 
         await h.Run(new DeleteNode("disk0"));
         await h.Run(new DeleteNode("file0"));
-        AwaitCondition(() => !disk.IsOpen("disk.img"), NodeHarness.Timeout);
+        AwaitCondition(() => !disk.IsOpen("disk.img"), NodeHarness.Timeout, NodeHarness.Poll);
         var accepted = await QemuIo.RunAsync("-f", "raw", "-c", "write -P 0x5a 0 4k", _dir.PathOf("disk.img"));
         Assert.Equal(0, accepted.ExitCode);
     }

@@ -1,8 +1,9 @@
 using System.Collections.Immutable;
 using Actors.Config;
-using Actors.Core;
 using Actors.GraphLock;
 using Actors.IoThreads;
+using Akka.Actor;
+using Akka.TestKit;
 using Nodes.Commands;
 using Nodes.Drivers;
 using Nodes.Graph;
@@ -13,26 +14,32 @@ namespace Nodes.Tests.Scenarios;
 
 /// <summary>
 /// One host in a test's actor system: a Coordinator, two IoThreads (io0, io1) on their own
-/// threads, the live-node runtime and the GraphService, with the sample drivers registered
-/// (memory in code, counter through HOCON as a user would).
+/// threads, the live-node runtime and the graph's owner (supervised, as a host runs it), with
+/// the sample drivers registered (memory in code, counter through HOCON as a user would).
 /// </summary>
 internal sealed class NodeHarness
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
-    private readonly Actors.TestKit.TestKitBase _kit;
+    /// <summary>How often a scenario checks a condition it waits for (Akka.TestKit polls slowly by default).</summary>
+    public static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(5);
+
     private readonly ActorSystem _system;
+    private readonly Dictionary<string, IActorRef> _ioThreads = [];
 
     /// <param name="kit">The test, for its waits.</param>
-    /// <param name="journal">Where the graph persists (in memory unless given).</param>
+    /// <param name="history">Events already in the graph's journal when the host starts (a host that ran before).</param>
     /// <param name="disk">The disk backend, for file nodes.</param>
     /// <param name="system">Another actor system than the test's (a second incarnation of the host).</param>
     /// <param name="drivers">Adds drivers a scenario needs.</param>
-    public NodeHarness(Actors.TestKit.TestKitBase kit, IGraphJournal? journal = null, Nodes.Disk.DiskBackend? disk = null, ActorSystem? system = null, Action<DriverRegistry>? drivers = null)
+    /// <param name="settings">How the graph's owner persists.</param>
+    public NodeHarness(TestKitBase kit, IReadOnlyList<IGraphEvent>? history = null, Nodes.Disk.DiskBackend? disk = null, ActorSystem? system = null, Action<DriverRegistry>? drivers = null, GraphOwnerSettings? settings = null)
     {
-        _kit = kit;
         _system = system ?? kit.Sys;
-        Journal = journal ?? new InMemoryGraphJournal();
+        if (history is not null)
+        {
+            GraphJournal.Append(_system, history);
+        }
         Monitor = new GraphLockMonitor();
         var options = new GraphLockOptions(DebugAssertions: true, Monitor: Monitor);
         Coordinator = _system.ActorOf(Actors.GraphLock.Coordinator.Props(options), "coordinator");
@@ -43,23 +50,23 @@ internal sealed class NodeHarness
         Runtime = new GraphRuntime("h1", registry);
         foreach (var name in new[] { "io0", "io1" })
         {
-            var loop = new EventLoop(name, _system.Scheduler.Clock);
-            IoThread.Start(_system, name, Coordinator, options, loop);
-            kit.AwaitCondition(() => loop.Owner is IoThread, Timeout);
-            Runtime.AddIoThread((IoThread)loop.Owner!);
+            var io = IoThread.StartAsync(_system, name, Coordinator, options).WaitAsync(Timeout).GetAwaiter().GetResult();
+            Runtime.AddIoThread(io);
         }
-        Graph = _system.ActorOf(GraphService.Props(Coordinator, Runtime, Journal), "graph");
+        Graph = _system.ActorOf(GraphOwner.SupervisedProps(Coordinator, Runtime, settings ?? GraphOwnerSettings.Default), "graph");
     }
 
     public IActorRef Coordinator { get; }
 
+    /// <summary>The graph's owner behind its supervisor: graph commands and <see cref="QueryGraph"/>.</summary>
     public IActorRef Graph { get; }
 
     public GraphRuntime Runtime { get; }
 
-    public IGraphJournal Journal { get; }
-
     public GraphLockMonitor Monitor { get; }
+
+    /// <summary>Every event the graph's journal holds, in order.</summary>
+    public IReadOnlyList<IGraphEvent> Events => GraphJournal.Read(_system);
 
     public Task<WriteCompleted> Run(IGraphCommand command) => Graph.Ask<WriteCompleted>(command, Timeout);
 
@@ -82,24 +89,40 @@ internal sealed class NodeHarness
         return true;
     });
 
-    /// <summary>Opens a write section whose body waits for the returned gate; completes once the section is entered.</summary>
-    public (Task Entered, TaskCompletionSource Gate, Task<WriteCompleted> Done) HoldWriteSection()
+    /// <summary>Holds a write section until the returned gate opens; <c>Entered</c> completes once the section is granted.</summary>
+    public (Task Entered, TaskCompletionSource Gate, Task Done) HoldWriteSection()
     {
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var done = Coordinator.Ask<WriteCompleted>(new RequestWrite("held by the test", async _ =>
-        {
-            entered.SetResult();
-            await gate.Task;
-        }), Timeout);
-        return (entered.Task, gate, done);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _system.ActorOf(Akka.Actor.Props.Create(() => new HeldWrite(Coordinator, entered, gate.Task, done)));
+        return (entered.Task, gate, done.Task);
     }
 
     public IoThreadStatus Status(string ioThread) =>
-        _system.ResolveActorRef(ActorPath.Parse($"{_system.Address}/system/iothreads/{ioThread}"))!
-            .Ask<IoThreadStatus>(QueryIoThread.Instance, Timeout).GetAwaiter().GetResult();
+        _system.ActorSelection($"/system/iothreads/{ioThread}").Ask<IoThreadStatus>(QueryIoThread.Instance, Timeout).GetAwaiter().GetResult();
 
     public static ImmutableSortedDictionary<string, string> Options(string options) => options.Length == 0
         ? ImmutableSortedDictionary<string, string>.Empty
         : options.Split(',').Select(kv => kv.Split('=', 2)).ToImmutableSortedDictionary(kv => kv[0], kv => kv[1], StringComparer.Ordinal);
+}
+
+/// <summary>A writer that takes the write section and holds it until the test opens its gate.</summary>
+internal sealed class HeldWrite : ReceiveActor
+{
+    public HeldWrite(IActorRef coordinator, TaskCompletionSource entered, Task gate, TaskCompletionSource done)
+    {
+        Receive<WriteGranted>(granted =>
+        {
+            entered.SetResult();
+            gate.PipeTo(Self, success: () => new WriteSection(granted.Epoch));
+        });
+        Receive<WriteSection>(section =>
+        {
+            coordinator.Tell(section.Release(runDeferred: false));
+            done.SetResult();
+            Context.Stop(Self);
+        });
+        coordinator.Tell(new RequestWrite("held by the test"));
+    }
 }

@@ -1,4 +1,4 @@
-using Actors.Core;
+using Akka.Actor;
 using Actors.GraphLock;
 using Actors.IoThreads;
 using Nodes.Commands;
@@ -15,7 +15,7 @@ namespace Nodes.Tests.Scenarios;
 /// request holds its IoThread's read lock from entry to completion, so a write section is a
 /// quiescent point of the whole graph, and changes never meet a request halfway.
 /// </summary>
-public sealed class NodeScenarios(ITestOutputHelper output) : Actors.TestKit.TestKit(output: output)
+public sealed class NodeScenarios(ITestOutputHelper output) : NodesTestKit(output)
 {
     private static readonly TimeSpan Timeout = NodeHarness.Timeout;
 
@@ -28,7 +28,7 @@ public sealed class NodeScenarios(ITestOutputHelper output) : Actors.TestKit.Tes
         await entered.WaitAsync(Timeout);
 
         var read = h.Read("null0", 0, new byte[512]);
-        AwaitCondition(() => h.Status("io0").Parked == 1, Timeout);
+        AwaitCondition(() => h.Status("io0").Parked == 1, Timeout, NodeHarness.Poll);
         Assert.False(read.IsCompleted);
 
         gate.SetResult();
@@ -45,15 +45,15 @@ public sealed class NodeScenarios(ITestOutputHelper output) : Actors.TestKit.Tes
         await h.Add("mem0", "memory", "size=64k");
         await h.Add("slow0", "blkdebug", "delay-us=200000", children: ("file", "mem0"));
         var write = h.Write("slow0", 0, [1, 2, 3]);
-        AwaitCondition(() => h.Status("io0").Readers == 1, Timeout);
+        AwaitCondition(() => h.Status("io0").Readers == 1, Timeout, NodeHarness.Poll);
 
         var delete = h.Run(new DeleteNode("slow0"));
         await write.WaitAsync(Timeout);
         await delete;
 
-        AwaitCondition(() => h.Snapshot().Find("slow0") is null, Timeout);
+        AwaitCondition(() => h.Snapshot().Find("slow0") is null, Timeout, NodeHarness.Poll);
         Assert.Equal([1, 2, 3], ((MemoryNode)h.Runtime.Find("mem0")!).Bytes[..3]);
-        Assert.Single(((InMemoryGraphJournal)h.Journal).Events.OfType<NodeClosed>(), e => e.Node == "slow0");
+        Assert.Single(h.Events.OfType<NodeClosed>(), e => e.Node == "slow0");
     }
 
     /// <summary>
@@ -77,7 +77,7 @@ public sealed class NodeScenarios(ITestOutputHelper output) : Actors.TestKit.Tes
 
         var request = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
         strand.Post(async _ => request.SetResult(await h.Runtime.RunRequestAsync("null0", _ => ValueTask.FromResult(EventLoop.Current?.Name))), null);
-        AwaitCondition(() => h.Status("io0").Parked == 1, Timeout);
+        AwaitCondition(() => h.Status("io0").Parked == 1, Timeout, NodeHarness.Poll);
         Volatile.Write(ref home, io1.Loop);
         gate.SetResult();
         await done;
@@ -102,17 +102,17 @@ public sealed class NodeScenarios(ITestOutputHelper output) : Actors.TestKit.Tes
         await h.Run(new InsertFilter("flt0", "throttle", NodeHarness.Options(""), "mem0"));
         await h.Add("slow0", "blkdebug", "delay-us=300000", children: ("file", "mem0"));
         var slow = h.Write("slow0", 0, [1]);
-        AwaitCondition(() => h.Status("io0").Readers == 1, Timeout);
+        AwaitCondition(() => h.Status("io0").Readers == 1, Timeout, NodeHarness.Poll);
 
         var removal = h.Run(new RemoveFilter("flt0"));
-        AwaitCondition(() => h.Status("io0").WriterActive, Timeout);
+        AwaitCondition(() => h.Status("io0").WriterActive, Timeout, NodeHarness.Poll);
         var parked = h.Runtime.RunExportRequestAsync("e0", node => ValueTask.FromResult(node.Name)).AsTask();
-        AwaitCondition(() => h.Status("io0").Parked == 1, Timeout);
+        AwaitCondition(() => h.Status("io0").Parked == 1, Timeout, NodeHarness.Poll);
         await slow.WaitAsync(Timeout);
         await removal;
 
         Assert.Equal("mem0", await parked.WaitAsync(Timeout));
-        AwaitCondition(() => h.Snapshot().Find("flt0") is null, Timeout);
+        AwaitCondition(() => h.Snapshot().Find("flt0") is null, Timeout, NodeHarness.Poll);
         Assert.Equal(0, h.Monitor.Violations);
     }
 
@@ -136,11 +136,11 @@ public sealed class NodeScenarios(ITestOutputHelper output) : Actors.TestKit.Tes
                 await h.Read("top", 0, new byte[512]);
             }
         });
-        AwaitCondition(() => ((CountingFilter)h.Runtime.Find("old")!).Reads > 10, Timeout);
+        AwaitCondition(() => ((CountingFilter)h.Runtime.Find("old")!).Reads > 10, Timeout, NodeHarness.Poll);
 
         await h.Run(new ReplaceChild("top", "file", "new"));
         var oldReads = ((CountingFilter)h.Runtime.Find("old")!).Reads;
-        AwaitCondition(() => ((CountingFilter)h.Runtime.Find("new")!).Reads > 10, Timeout);
+        AwaitCondition(() => ((CountingFilter)h.Runtime.Find("new")!).Reads > 10, Timeout, NodeHarness.Poll);
         stop.Cancel();
         await stream.WaitAsync(Timeout);
 
@@ -217,7 +217,7 @@ public sealed class NodeScenarios(ITestOutputHelper output) : Actors.TestKit.Tes
             Assert.Equal(Pattern(block, blockSize), memory[(block * blockSize)..((block + 1) * blockSize)]);
         }
         Assert.Equal(0, h.Monitor.Violations);
-        AwaitCondition(() => h.Snapshot().Find("thr0") is null, Timeout);
+        AwaitCondition(() => h.Snapshot().Find("thr0") is null, Timeout, NodeHarness.Poll);
     }
 
     [Fact]
@@ -232,9 +232,9 @@ public sealed class NodeScenarios(ITestOutputHelper output) : Actors.TestKit.Tes
         {
             await h.Run(new DeleteNode(name));
         }
-        AwaitCondition(() => h.Snapshot().Nodes.IsEmpty, Timeout);
+        AwaitCondition(() => h.Snapshot().Nodes.IsEmpty, Timeout, NodeHarness.Poll);
 
-        var closed = ((InMemoryGraphJournal)h.Journal).Events.OfType<NodeClosed>().Select(e => e.Node);
+        var closed = h.Events.OfType<NodeClosed>().Select(e => e.Node);
         Assert.Equal(["b", "c", "a"], closed);
     }
 
@@ -242,30 +242,29 @@ public sealed class NodeScenarios(ITestOutputHelper output) : Actors.TestKit.Tes
     public async Task Unrefs_left_pending_by_a_crash_are_finished_once_by_the_next_coordinator()
     {
         // The journal of a host that died right after deleting null0: scheduled, never closed.
-        var journal = new InMemoryGraphJournal();
-        await journal.AppendAsync([new NodeAdded("keep", "null-co", NodeHarness.Options(""), "h1", "io0")]);
-        await journal.AppendAsync([new NodeAdded("null0", "null-co", NodeHarness.Options(""), "h1", "io0")]);
-        await journal.AppendAsync([new NodeReleased("null0"), new UnrefScheduled("null0")]);
+        IGraphEvent[] history =
+        [
+            new NodeAdded("keep", "null-co", NodeHarness.Options(""), "h1", "io0"),
+            new NodeAdded("null0", "null-co", NodeHarness.Options(""), "h1", "io0"),
+            new NodeReleased("null0"), new UnrefScheduled("null0"),
+        ];
 
-        var h = new NodeHarness(this, journal);
-        AwaitCondition(() => journal.Events.OfType<NodeClosed>().Any(), Timeout);
+        var h = new NodeHarness(this, history);
+        AwaitCondition(() => h.Events.OfType<NodeClosed>().Any(), Timeout, NodeHarness.Poll);
         // A later command queues behind recovery and its deferred close: after it, nothing is pending.
         await h.Add("later", "null-co");
         Assert.Empty(h.Snapshot().PendingUnrefs);
 
-        Assert.Single(journal.Events.OfType<NodeClosed>(), e => e.Node == "null0");
+        Assert.Single(h.Events.OfType<NodeClosed>(), e => e.Node == "null0");
         Assert.Equal(["keep", "later"], h.Snapshot().Nodes.Select(n => n.Name));
         Assert.NotNull(h.Runtime.Find("keep"));
     }
 
     [Fact]
-    public async Task A_query_right_after_start_sees_the_recovered_graph()
+    public void A_query_right_after_start_sees_the_recovered_graph()
     {
-        var journal = new InMemoryGraphJournal();
-        await journal.AppendAsync([new NodeAdded("keep", "null-co", NodeHarness.Options(""), "h1", "io0")]);
-
         // Queries wait for recovery: answered at once, the graph would still be empty.
-        var h = new NodeHarness(this, journal);
+        var h = new NodeHarness(this, [new NodeAdded("keep", "null-co", NodeHarness.Options(""), "h1", "io0")]);
 
         Assert.NotNull(h.Snapshot().Find("keep"));
     }

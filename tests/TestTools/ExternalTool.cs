@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Actors.TestKit;
+namespace TestTools;
 
 /// <summary>
 /// Runs the real command-line tools tests drive (qemu-img, qemu-io, nbdinfo, nbdcopy) with a
