@@ -1,4 +1,4 @@
-using Actors.Core;
+using Akka.Actor;
 using BenchmarkDotNet.Attributes;
 
 namespace Benchmarks;
@@ -9,32 +9,28 @@ namespace Benchmarks;
 public class AskBenchmarks
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
-    private ActorSystem _system = null!;
+    private BenchActors _actors = null!;
     private IActorRef _echo = null!;
     private readonly object _message = new();
 
-    [Params(Props.PinnedDispatcher, Props.DefaultDispatcher)]
-    public string Dispatcher { get; set; } = Props.PinnedDispatcher;
+    [Params(BenchActors.LoopDispatcher, BenchActors.DefaultDispatcher)]
+    public string Dispatcher { get; set; } = BenchActors.LoopDispatcher;
 
     [GlobalSetup]
     public void Setup()
     {
-        _system = ActorSystem.Create("bench");
-        _echo = _system.ActorOf(Props.Create<Echo>().WithDispatcher(Dispatcher));
+        _actors = new BenchActors();
+        _echo = _actors.Start(Props.Create<Echo>(), Dispatcher);
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _system.Terminate().Wait();
+    public void Cleanup() => _actors.Dispose();
 
     [Benchmark]
     public Task<object> AskRoundTrip() => _echo.Ask(_message, Timeout);
 
-    private sealed class Echo : ActorBase
+    private sealed class Echo : ReceiveActor
     {
-        protected override bool Receive(object message)
-        {
-            Sender.Tell(message, Self);
-            return true;
-        }
+        public Echo() => ReceiveAny(message => Sender.Tell(message, Self));
     }
 }

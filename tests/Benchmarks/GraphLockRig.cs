@@ -1,7 +1,8 @@
 using System.Diagnostics;
-using Actors.Core;
+using Actors.Config;
 using Actors.GraphLock;
 using Actors.IoThreads;
+using Akka.Actor;
 
 namespace Benchmarks;
 
@@ -14,10 +15,13 @@ internal sealed class GraphLockRig : IDisposable
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
 
+    private readonly IActorRef _writer;
+
     private GraphLockRig(ActorSystem system, IActorRef coordinator, IActorRef[] refs, IoThread[] ioThreads)
     {
         System = system;
         Coordinator = coordinator;
+        _writer = system.ActorOf(Props.Create(() => new EmptyWriter(coordinator)), "writer");
         IoThreadRefs = refs;
         IoThreads = ioThreads;
     }
@@ -30,19 +34,16 @@ internal sealed class GraphLockRig : IDisposable
 
     public IReadOnlyList<IoThread> IoThreads { get; }
 
-    /// <summary>A write section that changes nothing: what is measured is the lock protocol around it.</summary>
-    public static RequestWrite EmptyWrite { get; } = new("benchmark", static _ => Task.CompletedTask);
-
     public static GraphLockRig Start(int ioThreads, GraphLockOptions options)
     {
-        var system = ActorSystem.Create("bench");
+        var system = AkkaHandover.CreateSystem("bench", ConfigFactory.Reference().Resolve(), loggerFactory: null);
         var coordinator = system.ActorOf(Actors.GraphLock.Coordinator.Props(options), "coordinator");
         var refs = new IActorRef[ioThreads];
         var loops = new EventLoop[ioThreads];
         for (var i = 0; i < ioThreads; i++)
         {
-            loops[i] = new EventLoop("io" + i, system.Scheduler.Clock);
-            refs[i] = IoThread.Start(system, "io" + i, coordinator, options, loops[i]);
+            loops[i] = new EventLoop("io" + i);
+            refs[i] = IoThread.SpawnAsync(system, "io" + i, coordinator, options, loops[i]).GetAwaiter().GetResult();
         }
         // An IoThread parks its readers until the Coordinator answered its registration; wait
         // for that, so that a benchmark never measures the parking of a not-yet-registered one.
@@ -64,9 +65,12 @@ internal sealed class GraphLockRig : IDisposable
         return new GraphLockRig(system, coordinator, refs, instances);
     }
 
-    /// <summary>Requests a write section and waits until it was unlocked (the Ask of a writer).</summary>
-    public WriteCompleted Write(RequestWrite request) =>
-        Coordinator.Ask<WriteCompleted>(request, AskTimeout).GetAwaiter().GetResult();
+    /// <summary>
+    /// Takes a write section that changes nothing and releases it at once (what is measured is
+    /// the lock protocol around it); returns when it was granted, with the grant's timestamp.
+    /// </summary>
+    public WriteEntered Write() =>
+        _writer.Ask<WriteEntered>(EmptyWriter.Write.Instance, AskTimeout).GetAwaiter().GetResult();
 
     public GraphLockStatus Status() =>
         Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, AskTimeout).GetAwaiter().GetResult();
@@ -78,8 +82,37 @@ internal sealed class GraphLockRig : IDisposable
     {
         foreach (var ioThread in IoThreadRefs)
         {
-            ioThread.Tell(StopIoThread.Instance, Nobody.Instance);
+            ioThread.Tell(StopIoThread.Instance, ActorRefs.NoSender);
         }
         System.Terminate().GetAwaiter().GetResult();
+    }
+}
+
+/// <summary>A write section was granted at <paramref name="EnteredAt"/> (a Stopwatch timestamp), after <paramref name="Waited"/>.</summary>
+internal sealed record WriteEntered(long EnteredAt, TimeSpan Waited);
+
+/// <summary>The benchmarks' writer: on each <see cref="Write"/> it takes a write section, leaves it at once, and tells the asker when it entered.</summary>
+internal sealed class EmptyWriter : ReceiveActor
+{
+    private readonly Queue<IActorRef> _askers = new();
+
+    public EmptyWriter(IActorRef coordinator)
+    {
+        Receive<Write>(_ =>
+        {
+            _askers.Enqueue(Sender);
+            coordinator.Tell(new RequestWrite("benchmark"));
+        });
+        Receive<WriteGranted>(granted =>
+        {
+            var enteredAt = Stopwatch.GetTimestamp();
+            coordinator.Tell(new ReleaseWrite(granted.Epoch, RunDeferred: false));
+            _askers.Dequeue().Tell(new WriteEntered(enteredAt, granted.Waited));
+        });
+    }
+
+    public sealed record Write
+    {
+        public static readonly Write Instance = new();
     }
 }

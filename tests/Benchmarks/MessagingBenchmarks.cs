@@ -1,4 +1,4 @@
-using Actors.Core;
+using Akka.Actor;
 using BenchmarkDotNet.Attributes;
 
 namespace Benchmarks;
@@ -12,23 +12,23 @@ namespace Benchmarks;
 public class MessagingBenchmarks
 {
     private const int Burst = 1_000_000;
-    private ActorSystem _system = null!;
+    private BenchActors _actors = null!;
     private IActorRef _counter = null!;
     private readonly ManualResetEventSlim _done = new();
     private readonly object _message = new();
 
-    [Params(Props.PinnedDispatcher, Props.DefaultDispatcher)]
-    public string Dispatcher { get; set; } = Props.PinnedDispatcher;
+    [Params(BenchActors.LoopDispatcher, BenchActors.DefaultDispatcher)]
+    public string Dispatcher { get; set; } = BenchActors.LoopDispatcher;
 
     [GlobalSetup]
     public void Setup()
     {
-        _system = ActorSystem.Create("bench");
-        _counter = _system.ActorOf(Props.Create(() => new Counter(Burst, _done)).WithDispatcher(Dispatcher));
+        _actors = new BenchActors();
+        _counter = _actors.Start(Props.Create(() => new Counter(Burst, _done)), Dispatcher);
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _system.Terminate().Wait();
+    public void Cleanup() => _actors.Dispose();
 
     [Benchmark(OperationsPerInvoke = Burst)]
     public void OneWayTell()
@@ -36,7 +36,7 @@ public class MessagingBenchmarks
         _done.Reset();
         var counter = _counter;
         var message = _message;
-        var sender = Nobody.Instance;
+        var sender = ActorRefs.NoSender;
         for (var i = 0; i < Burst; i++)
         {
             counter.Tell(message, sender);
@@ -44,7 +44,7 @@ public class MessagingBenchmarks
         _done.Wait();
     }
 
-    private sealed class Counter : ActorBase
+    private sealed class Counter : UntypedActor
     {
         private readonly int _burst;
         private readonly ManualResetEventSlim _done;
@@ -56,14 +56,13 @@ public class MessagingBenchmarks
             _done = done;
         }
 
-        protected override bool Receive(object message)
+        protected override void OnReceive(object message)
         {
             if (++_count == _burst)
             {
                 _count = 0;
                 _done.Set();
             }
-            return true;
         }
     }
 }

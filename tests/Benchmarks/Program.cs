@@ -4,9 +4,6 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project tests/Benchmarks -- --filter '*Messaging*').
 switch (args)
 {
-    case ["replay", ..]:
-        Benchmarks.JournalReplay.Run();
-        return 0;
     case ["graph-replay", ..]:
         Benchmarks.GraphReplay.Run();
         return 0;

@@ -48,7 +48,7 @@ public class ReadLockBenchmarks
     {
         _rig = GraphLockRig.Start(1, new GraphLockOptions());
         _readers = new IoThreadReaders(_rig.IoThreads[0]);
-        StartWriter("graph-lock", () => _rig.Write(GraphLockRig.EmptyWrite));
+        StartWriter("graph-lock", () => _rig.Write());
     }
 
     [GlobalSetup(Target = nameof(QemuInterlocked))]

@@ -10,8 +10,8 @@ namespace Benchmarks;
 /// requests each in flight (like a guest disk with that queue depth: a new request starts when
 /// one completes), and one writer asks the Coordinator for <see cref="Writes"/> empty write
 /// sections one after another. "Request → entered" is timed by the writer itself (from just
-/// before the Ask to the first line of the write body); "Waited" is
-/// <see cref="WriteCompleted.Waited"/> (from the Coordinator receiving the request to entering);
+/// before the request to the writer receiving its grant); "Waited" is
+/// <see cref="WriteGranted.Waited"/> (from the Coordinator receiving the request to the grant);
 /// the Coordinator's own <see cref="GraphLockStatus.WriteWait"/> is printed as a cross-check (it
 /// includes the warm-up writes). A console measurement, not a BenchmarkDotNet one: what matters
 /// is the tail of a distribution.
@@ -82,18 +82,12 @@ internal static class WriterLatency
                 readsBefore = streams.Sum(s => s.Completed);
                 startedAt = Stopwatch.GetTimestamp();
             }
-            long enteredAt = 0;
-            var request = new RequestWrite("writer-latency", _ =>
-            {
-                enteredAt = Stopwatch.GetTimestamp();
-                return Task.CompletedTask;
-            });
             var requestedAt = Stopwatch.GetTimestamp();
-            var completed = rig.Write(request);
+            var completed = rig.Write();
             var answeredAt = Stopwatch.GetTimestamp();
             if (i >= 0)
             {
-                entered[i] = Stopwatch.GetElapsedTime(requestedAt, enteredAt).TotalMicroseconds;
+                entered[i] = Stopwatch.GetElapsedTime(requestedAt, completed.EnteredAt).TotalMicroseconds;
                 waited[i] = completed.Waited.TotalMicroseconds;
                 roundTrip[i] = Stopwatch.GetElapsedTime(requestedAt, answeredAt).TotalMicroseconds;
             }

@@ -1,22 +1,18 @@
 using Actors.Config;
-using Actors.Core;
 using Host.Hosting;
 
 namespace Host.Tests.Hosting;
 
-/// <summary>A storage host on a fresh data dir inside the test's actor system; the dir is deleted afterwards.</summary>
+/// <summary>A storage host in an actor system of its own, on a fresh data dir; both are gone afterwards.</summary>
 public sealed class HostFixture : IAsyncDisposable
 {
-    private HostFixture(string dataDir, ActorSystem system, StorageHost host)
+    private HostFixture(string dataDir, StorageHost host)
     {
         DataDir = dataDir;
-        System = system;
         Host = host;
     }
 
     public string DataDir { get; }
-
-    public ActorSystem System { get; }
 
     public StorageHost Host { get; }
 
@@ -26,18 +22,24 @@ public sealed class HostFixture : IAsyncDisposable
     public static async Task<HostFixture> StartAsync(params string[] ioThreads)
     {
         var dataDir = Directory.CreateTempSubdirectory("host-tests-").FullName;
-        var config = ConfigFactory.ParseString($$"""
-            actors.persistence.sqlite.path = "{{Path.Combine(dataDir, "journal.db")}}"
-            actors.graph-lock.debug-assertions = on
-            """);
-        var system = ActorSystem.Create("test", config);
-        var host = await StorageHost.StartAsync(system, new StorageHostOptions(dataDir, Path.Combine(dataDir, "images"), ioThreads.Length == 0 ? ["io0"] : ioThreads));
-        return new HostFixture(dataDir, system, host);
+        var host = await StartHostAsync(dataDir, new StorageHostOptions(dataDir, Path.Combine(dataDir, "images"), ioThreads.Length == 0 ? ["io0"] : ioThreads));
+        return new HostFixture(dataDir, host);
     }
+
+    /// <summary>A host on <paramref name="dataDir"/> (its journal there), with the lock discipline checked, as tests run it.</summary>
+    public static Task<StorageHost> StartHostAsync(string dataDir, StorageHostOptions options) =>
+        StorageHost.StartAsync(Config(dataDir), options);
+
+    /// <summary>The resolved configuration of a test host whose data dir is <paramref name="dataDir"/>.</summary>
+    public static Actors.Config.Config Config(string dataDir) =>
+        ConfigFactory.ParseString($$"""
+            host.data-dir = "{{dataDir}}"
+            actors.graph-lock.debug-assertions = on
+            """).WithFallback(ConfigFactory.Reference()).Resolve();
 
     public async ValueTask DisposeAsync()
     {
-        await System.Terminate();
+        await Host.DisposeAsync();
         Directory.Delete(DataDir, recursive: true);
     }
 }

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using Actors.Core;
+using Akka.Actor;
 using Actors.GraphLock;
 using Host.Nbd;
 using Nodes.Commands;

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
-using Actors.Core;
+using Akka.Actor;
 using Actors.GraphLock;
 using Host.Nbd;
 using Host.Tests.Hosting;
@@ -51,7 +51,7 @@ public sealed class NbdHost : IAsyncDisposable
     public async Task AddNodeAsync(string node, string driver, params (string Key, string Value)[] options)
     {
         var settings = options.Aggregate(ImmutableSortedDictionary<string, string>.Empty, (all, o) => all.Add(o.Key, o.Value));
-        await Fixture.Host.Graph.Ask<WriteCompleted>(new AddNode(node, driver, settings, Fixture.System.Address.Host, "io0", ImmutableSortedDictionary<string, string>.Empty), Timeout);
+        await Fixture.Host.Graph.Ask<WriteCompleted>(new AddNode(node, driver, settings, Fixture.Host.Runtime.Host, "io0", ImmutableSortedDictionary<string, string>.Empty), Timeout);
     }
 
     public async ValueTask DisposeAsync()

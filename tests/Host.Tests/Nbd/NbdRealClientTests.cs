@@ -1,4 +1,4 @@
-using Actors.TestKit;
+using TestTools;
 namespace Host.Tests.Nbd;
 
 /// <summary>The NBD server against the clients users run: qemu-img, qemu-io, nbdinfo, nbdcopy.</summary>

@@ -1,4 +1,4 @@
-using Actors.TestKit;
+using TestTools;
 
 namespace Host.Tests.Nbd;
 

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Actors.Core;
+using Akka.Actor;
 using Actors.GraphLock;
 using Nodes.Commands;
 

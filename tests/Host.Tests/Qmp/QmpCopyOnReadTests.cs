@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Host.Tests.Nbd;
-using Actors.TestKit;
+using TestTools;
 
 namespace Host.Tests.Qmp;
 
