@@ -1,5 +1,11 @@
+using Akka.Actor.Setup;
+using Akka.Hosting.Logging;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using AkkaActorSystem = Akka.Actor.ActorSystem;
 using AkkaConfig = Akka.Configuration.Config;
 using AkkaConfigurationFactory = Akka.Configuration.ConfigurationFactory;
+using BootstrapSetup = Akka.Actor.BootstrapSetup;
 
 namespace Actors.Config;
 
@@ -43,5 +49,28 @@ public static class AkkaHandover
         }
 
         return config.WithFallback(AkkaConfigurationFactory.Default());
+    }
+
+    /// <summary>
+    /// Creates and starts an Akka actor system named <paramref name="name"/> on
+    /// <see cref="ToAkka"/>'s config, with a <see cref="LoggerFactorySetup"/> so that Akka's
+    /// <see cref="LoggerFactoryLogger"/> (named in <c>akka.loggers</c> by reference.conf) writes Akka's
+    /// log into <paramref name="loggerFactory"/>, and attaches the factory to the
+    /// <see cref="LoggerFactoryStdoutLogger"/>, so that what Akka logs while its loggers do not run
+    /// (while the system stops) goes there too instead of to stdout. Without a factory the log goes
+    /// nowhere (a system without that setup would fail to start its logger). Akka filters by
+    /// <c>akka.loglevel</c> first, then the factory by its own rules; every entry has the category
+    /// <c>Akka.Actor.ActorSystem</c>, and its text starts with Akka's
+    /// <c>[LEVEL][timestamp][Thread n][source]</c>.
+    /// </summary>
+    public static AkkaActorSystem CreateSystem(string name, Config resolved, ILoggerFactory? loggerFactory, params AkkaConfig[] pluginDefaults)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var setup = ActorSystemSetup.Create(
+            BootstrapSetup.Create().WithConfig(ToAkka(resolved, pluginDefaults)),
+            new LoggerFactorySetup(loggerFactory ?? NullLoggerFactory.Instance));
+        var system = AkkaActorSystem.Create(name, setup);
+        (system.Settings.StdoutLogger as LoggerFactoryStdoutLogger)?.Attach(loggerFactory ?? NullLoggerFactory.Instance);
+        return system;
     }
 }
