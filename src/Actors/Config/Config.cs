@@ -28,7 +28,8 @@ public sealed class Config
     /// <summary>The names of the root object's fields, in the order they first appeared.</summary>
     public IReadOnlyList<string> Keys => [.. Resolved.Keys];
 
-    private HoconObject Resolved => _resolved.Value;
+    // The whole tree with its substitutions resolved, for renderers (AkkaRenderer).
+    internal HoconObject Resolved => _resolved.Value;
 
     /// <summary>True when <paramref name="path"/> has a value other than null.</summary>
     public bool HasPath(string path) => Find(path, throwOnNonObject: false) is not (null or HoconNull);
