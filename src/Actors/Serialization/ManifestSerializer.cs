@@ -38,7 +38,6 @@ public sealed class ManifestSerializer : SerializerWithStringManifest
         _options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
         _options.Converters.Add(new AkkaActorRefJsonConverter(system));
         _options.Converters.Add(new ManifestUnionConverterFactory(_catalog));
-        _options.MakeReadOnly();
     }
 
     /// <inheritdoc cref="Id"/>

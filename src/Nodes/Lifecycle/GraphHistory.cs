@@ -10,7 +10,7 @@ namespace Nodes.Lifecycle;
 /// </summary>
 /// <remarks>
 /// v2: the journal written before Akka.NET stored its snapshot as <c>graph.compacted-history.v1</c>,
-/// a JSON array of <c>{"Manifest", "Payload" (base64)}</c>; <c>LegacyGraphJournal</c> reads that one.
+/// a JSON array of <c>{"Manifest", "Payload" (base64)}</c>; <see cref="LegacyGraphJournal"/> reads that one.
 /// </remarks>
 [Manifest("graph.compacted-history.v2")]
 public sealed record GraphHistory(ImmutableArray<IGraphEvent> Events);
