@@ -93,7 +93,8 @@ internal sealed class ManifestCatalog(Func<IEnumerable<Assembly>> loadedAssembli
         _types.AddOrUpdate(manifest, [type], (_, known) => known.Contains(type) ? known : [.. known, type]);
     }
 
-    private static bool MayCarryManifests(Assembly assembly) =>
+    /// <summary>True for this assembly and those that reference it: only they can declare [Manifest] types.</summary>
+    public static bool MayCarryManifests(Assembly assembly) =>
         !assembly.IsDynamic
         && (assembly == AttributeAssembly
             || assembly.GetReferencedAssemblies().Any(name => AssemblyName.ReferenceMatchesDefinition(name, AttributeAssembly.GetName())));

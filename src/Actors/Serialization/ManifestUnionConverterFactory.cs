@@ -12,9 +12,10 @@ namespace Actors.Serialization;
 /// <see cref="ManifestAttribute"/>, and read back through the same manifest.
 /// </summary>
 /// <remarks>
-/// Collections (<see cref="IEnumerable"/>), actor references and types that chose their own
-/// JSON shape (<see cref="JsonConverterAttribute"/>, <see cref="JsonPolymorphicAttribute"/>)
-/// keep it. A concrete declared type is written as it is, with no wrapper.
+/// Only interfaces and abstract classes of our own assemblies (those that can declare manifests)
+/// are wrapped; collections (<see cref="IEnumerable"/>), actor references, framework types
+/// (<c>JsonNode</c>, <c>Stream</c>) and types that chose their own JSON shape
+/// (<see cref="JsonConverterAttribute"/>, <see cref="JsonPolymorphicAttribute"/>) keep theirs. A concrete declared type is written as it is, with no wrapper.
 /// </remarks>
 internal sealed class ManifestUnionConverterFactory(ManifestCatalog catalog) : JsonConverterFactory
 {
@@ -24,6 +25,7 @@ internal sealed class ManifestUnionConverterFactory(ManifestCatalog catalog) : J
     public override bool CanConvert(Type typeToConvert) =>
         (typeToConvert.IsInterface || typeToConvert.IsAbstract)
         && !typeToConvert.IsGenericTypeDefinition
+        && ManifestCatalog.MayCarryManifests(typeToConvert.Assembly)
         && !typeof(IEnumerable).IsAssignableFrom(typeToConvert)
         && !typeof(Akka.Actor.IActorRef).IsAssignableFrom(typeToConvert)
         && typeToConvert.GetCustomAttribute<JsonConverterAttribute>() is null
