@@ -1,7 +1,9 @@
+using System.Data.Common;
 using System.Runtime.Serialization;
 using System.Text.Json;
 using Actors.Serialization;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Nodes.Lifecycle;
 
@@ -9,7 +11,8 @@ namespace Nodes.Lifecycle;
 /// Reads the graph's history from a data dir written before the move to Akka.Persistence: the
 /// SQLite file <c>journal.db</c> of the old embedded journal (tables <c>journal</c> and
 /// <c>snapshot</c>), stream <c>block-graph</c>, so the graph's owner can persist it once into
-/// the new journal (DESIGN §7: migrated once at start, nothing lost).
+/// the new journal (DESIGN §7: migrated once at start, nothing lost). The old cluster journal
+/// on PostgreSQL (same tables) is read by <see cref="ReadPostgres"/>.
 /// </summary>
 /// <remarks>
 /// <para>The old file is never written, nor are files put beside it: SQLite creates
@@ -66,7 +69,7 @@ public static class LegacyGraphJournal
                 Pooling = false,
             }.ToString());
             connection.Open();
-            return Read(connection, journalFile, serialization, persistenceId);
+            return ReadOpened(connection, journalFile, serialization, persistenceId);
         }
         catch (SqliteException e)
         {
@@ -78,23 +81,66 @@ public static class LegacyGraphJournal
         }
     }
 
-    private static List<IGraphEvent>? Read(SqliteConnection connection, string journalFile, Akka.Serialization.Serialization serialization, string persistenceId)
+    /// <summary>
+    /// The same as <see cref="ReadSqlite"/> for the old cluster journal on PostgreSQL (tables
+    /// <c>journal</c> and <c>snapshot</c> in <paramref name="schema"/>, <c>actors.persistence.postgres.schema</c>
+    /// of old configs). Only reads.
+    /// </summary>
+    /// <param name="connectionString">An Npgsql connection string (<c>actors.persistence.postgres.connection-string</c> of old configs).</param>
+    /// <param name="schema">The schema of the old tables.</param>
+    /// <param name="serialization">Akka's serialization, with <see cref="ManifestSerializer"/> configured.</param>
+    /// <param name="persistenceId">The stream to read.</param>
+    /// <exception cref="InvalidDataException">The tables hold something this reader does not know.</exception>
+    public static IReadOnlyList<IGraphEvent>? ReadPostgres(string connectionString, string schema, Akka.Serialization.Serialization serialization, string persistenceId = PersistenceId)
     {
-        if (!HasTable(connection, "journal"))
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        ArgumentException.ThrowIfNullOrEmpty(schema);
+        ArgumentNullException.ThrowIfNull(serialization);
+        using var connection = new NpgsqlConnection(connectionString);
+        connection.Open();
+        var journal = $"\"{schema.Replace("\"", "\"\"", StringComparison.Ordinal)}\".journal";
+        var snapshot = $"\"{schema.Replace("\"", "\"\"", StringComparison.Ordinal)}\".snapshot";
+        bool Exists(string table)
+        {
+            using var command = new NpgsqlCommand("SELECT to_regclass(@table) IS NOT NULL", connection);
+            command.Parameters.AddWithValue("table", table);
+            return (bool)command.ExecuteScalar()!;
+        }
+        if (!Exists(journal))
         {
             return null;
         }
+        return Read(connection, journal, Exists(snapshot) ? snapshot : null, $"PostgreSQL schema '{schema}'", serialization, persistenceId);
+    }
+
+    private static List<IGraphEvent>? ReadOpened(SqliteConnection connection, string where, Akka.Serialization.Serialization serialization, string persistenceId)
+    {
+        bool Exists(string table)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = @name";
+            command.Parameters.AddWithValue("@name", table);
+            return (long)command.ExecuteScalar()! > 0;
+        }
+        if (!Exists("journal"))
+        {
+            return null;
+        }
+        return Read(connection, "journal", Exists("snapshot") ? "snapshot" : null, where, serialization, persistenceId);
+    }
+
+    /// <summary>The latest snapshot's events, then the events after it; null when the stream has neither. Same SQL on both databases.</summary>
+    private static List<IGraphEvent>? Read(DbConnection connection, string journalTable, string? snapshotTable, string where, Akka.Serialization.Serialization serialization, string persistenceId)
+    {
         var history = new List<IGraphEvent>();
         var found = false;
         var after = 0L;
-        if (HasTable(connection, "snapshot"))
+        if (snapshotTable is not null)
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = """
-                SELECT sequence_nr, manifest, payload FROM snapshot
-                WHERE persistence_id = $id ORDER BY sequence_nr DESC LIMIT 1
-                """;
-            command.Parameters.AddWithValue("$id", persistenceId);
+            using var command = Command(connection, $"""
+                SELECT sequence_nr, manifest, payload FROM {snapshotTable}
+                WHERE persistence_id = @id ORDER BY sequence_nr DESC LIMIT 1
+                """, ("id", persistenceId));
             using var reader = command.ExecuteReader();
             if (reader.Read())
             {
@@ -103,28 +149,39 @@ public static class LegacyGraphJournal
                 var manifest = reader.GetString(1);
                 if (manifest != SnapshotManifest)
                 {
-                    throw new InvalidDataException($"{journalFile}: the '{persistenceId}' snapshot at {after} is a '{manifest}', not a '{SnapshotManifest}'.");
+                    throw new InvalidDataException($"{where}: the '{persistenceId}' snapshot at {after} is a '{manifest}', not a '{SnapshotManifest}'.");
                 }
-                history.AddRange(ReadSnapshot(reader.GetFieldValue<byte[]>(2), journalFile, serialization));
+                history.AddRange(ReadSnapshot(reader.GetFieldValue<byte[]>(2), where, serialization));
             }
         }
-        using (var command = connection.CreateCommand())
+        using (var command = Command(connection, $"""
+            SELECT sequence_nr, manifest, payload FROM {journalTable}
+            WHERE persistence_id = @id AND sequence_nr > @after AND NOT deleted
+            ORDER BY sequence_nr
+            """, ("id", persistenceId), ("after", after)))
         {
-            command.CommandText = """
-                SELECT sequence_nr, manifest, payload FROM journal
-                WHERE persistence_id = $id AND sequence_nr > $after AND deleted = 0
-                ORDER BY sequence_nr
-                """;
-            command.Parameters.AddWithValue("$id", persistenceId);
-            command.Parameters.AddWithValue("$after", after);
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
                 found = true;
-                history.Add(Event(serialization, reader.GetString(1), reader.GetFieldValue<byte[]>(2), $"{journalFile}: event {reader.GetInt64(0)}"));
+                history.Add(Event(serialization, reader.GetString(1), reader.GetFieldValue<byte[]>(2), $"{where}: event {reader.GetInt64(0)}"));
             }
         }
         return found ? history : null;
+    }
+
+    private static DbCommand Command(DbConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+        return command;
     }
 
     private static IEnumerable<IGraphEvent> ReadSnapshot(byte[] payload, string journalFile, Akka.Serialization.Serialization serialization)
@@ -161,13 +218,5 @@ public static class LegacyGraphJournal
             throw new InvalidDataException($"{where} ('{manifest}') cannot be read: {e.Message}", e);
         }
         return message as IGraphEvent ?? throw new InvalidDataException($"{where} ('{manifest}') is not a graph event.");
-    }
-
-    private static bool HasTable(SqliteConnection connection, string name)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $name";
-        command.Parameters.AddWithValue("$name", name);
-        return (long)command.ExecuteScalar()! > 0;
     }
 }

@@ -128,6 +128,74 @@ public sealed class LegacyGraphJournalTests() : Akka.TestKit.Xunit2.TestKit(Pers
         Assert.Contains(file, error.Message);
     }
 
+    [PostgresFact]
+    public void The_old_cluster_journal_on_postgresql_gives_the_same_history_as_the_sqlite_file()
+    {
+        var schema = PostgresTestDatabase.NewSchema();
+        try
+        {
+            CopyFixtureToPostgres(schema);
+
+            var fromPostgres = LegacyGraphJournal.ReadPostgres(PostgresTestDatabase.ConnectionString!, schema, Sys.Serialization);
+            var fromSqlite = LegacyGraphJournal.ReadSqlite(Fixture, Sys.Serialization);
+
+            Assert.Equal(Json(fromSqlite!), Json(fromPostgres!));
+            Assert.Null(LegacyGraphJournal.ReadPostgres(PostgresTestDatabase.ConnectionString!, schema, Sys.Serialization, persistenceId: "someone-else"));
+        }
+        finally
+        {
+            PostgresTestDatabase.DropSchema(schema);
+        }
+    }
+
+    [PostgresFact]
+    public void A_postgresql_schema_without_the_old_tables_has_no_history()
+    {
+        var schema = PostgresTestDatabase.NewSchema();
+        PostgresTestDatabase.CreateSchema(schema);
+        try
+        {
+            Assert.Null(LegacyGraphJournal.ReadPostgres(PostgresTestDatabase.ConnectionString!, schema, Sys.Serialization));
+        }
+        finally
+        {
+            PostgresTestDatabase.DropSchema(schema);
+        }
+    }
+
+    /// <summary>The old PostgresJournal/PostgresSnapshotStore tables (as their DDL was), filled with the fixture's rows.</summary>
+    private static void CopyFixtureToPostgres(string schema)
+    {
+        PostgresTestDatabase.CreateSchema(schema);
+        PostgresTestDatabase.Execute($"""
+            CREATE TABLE "{schema}".journal (
+                ordering BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                persistence_id VARCHAR(255) NOT NULL, sequence_nr BIGINT NOT NULL, created BIGINT NOT NULL,
+                manifest TEXT NOT NULL, payload BYTEA NOT NULL, tags TEXT NULL, deleted BOOLEAN NOT NULL DEFAULT FALSE,
+                UNIQUE (persistence_id, sequence_nr));
+            CREATE TABLE "{schema}".snapshot (
+                persistence_id VARCHAR(255) NOT NULL, sequence_nr BIGINT NOT NULL, created BIGINT NOT NULL,
+                manifest TEXT NOT NULL, payload BYTEA NOT NULL, PRIMARY KEY (persistence_id, sequence_nr));
+            """);
+        using var sqlite = new SqliteConnection($"Data Source={Fixture};Mode=ReadOnly;Pooling=False");
+        sqlite.Open();
+        foreach (var table in new[] { "journal", "snapshot" })
+        {
+            using var select = sqlite.CreateCommand();
+            select.CommandText = $"SELECT persistence_id, sequence_nr, created, manifest, payload FROM {table}";
+            using var rows = select.ExecuteReader();
+            while (rows.Read())
+            {
+                PostgresTestDatabase.Execute(
+                    $"INSERT INTO \"{schema}\".{table} (persistence_id, sequence_nr, created, manifest, payload) VALUES (@p0, @p1, @p2, @p3, @p4)",
+                    rows.GetString(0), rows.GetInt64(1), rows.GetInt64(2), rows.GetString(3), rows.GetFieldValue<byte[]>(4));
+            }
+        }
+    }
+
+    private List<string> Json(IEnumerable<IGraphEvent> events) =>
+        [.. events.Select(e => System.Text.Encoding.UTF8.GetString(Sys.Serialization.FindSerializerFor(e).ToBinary(e)))];
+
     private static string Describe(GraphNode n) =>
         $"{n.Name} {n.Driver} [{string.Join(",", n.Options.Select(o => $"{o.Key}={o.Value}"))}] {n.Host}/{n.IoThread} "
         + $"{(n.MonitorOwned ? "monitor" : "released")} children=[{string.Join(",", n.Children.OrderBy(c => c.Key).Select(c => $"{c.Key}:{c.Value}"))}]";

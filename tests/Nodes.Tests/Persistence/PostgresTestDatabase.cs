@@ -36,10 +36,15 @@ internal static class PostgresTestDatabase
         return values;
     }
 
-    private static void Execute(string sql)
+    /// <summary>Runs <paramref name="sql"/> with <paramref name="parameters"/> as <c>@p0</c>, <c>@p1</c>, ...</summary>
+    public static void Execute(string sql, params object[] parameters)
     {
         using var connection = Open();
         using var command = new NpgsqlCommand(sql, connection);
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            command.Parameters.AddWithValue($"p{i}", parameters[i]);
+        }
         command.ExecuteNonQuery();
     }
 
