@@ -19,6 +19,10 @@ namespace Nodes.Lifecycle;
 /// <c>-wal</c>/<c>-shm</c> files even for a read-only connection on a WAL-mode file, so the
 /// file (with its <c>-wal</c>, which may hold the last commits of a host that crashed) is
 /// copied to a temporary directory and the copy is read. The old host must not be running.</para>
+/// <para>Use: when the graph's owner finds its own stream empty after recovery
+/// (<c>LastSequenceNr == 0</c>), read the old history, apply it to a <c>BlockGraph</c> and
+/// persist <c>graph.Compact()</c>; the old file stays as it is, and the next start finds the new
+/// stream and never reads the old one again.</para>
 /// <para>Old tables: <c>journal(ordering, persistence_id, sequence_nr, created, manifest, payload,
 /// tags, deleted)</c>, <c>snapshot(persistence_id, sequence_nr, created, manifest, payload)</c>.
 /// Event payloads are the old serializer's JSON, which <see cref="ManifestSerializer"/> reads
