@@ -31,7 +31,7 @@ public static class BenchCommand
         }
 
         var config = ConfigFactory.Reference().Resolve();
-        using var system = AkkaConfig.CreateSystem("bench", config, loggerFactory: null);
+        using var system = AkkaHandover.CreateSystem("bench", config, loggerFactory: null);
         var lockOptions = GraphLockOptions.FromConfig(config);
         var coordinator = system.ActorOf(Coordinator.Props(lockOptions), "coordinator");
         var loop = (await IoThread.StartAsync(system, "bench", coordinator, lockOptions)).Loop;

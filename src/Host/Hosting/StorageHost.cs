@@ -6,6 +6,8 @@ using Akka.Persistence.Sql;
 using Microsoft.Extensions.Logging;
 using Nodes.Disk;
 using Nodes.Drivers;
+using Nodes.Lifecycle;
+using Nodes.Persistence;
 using Nodes.Runtime;
 using HoconConfig = Actors.Config.Config;
 
@@ -63,7 +65,11 @@ public sealed class StorageHost : IAsyncDisposable
     /// </summary>
     public static async Task<StorageHost> StartAsync(HoconConfig config, StorageHostOptions options, ILoggerFactory? loggerFactory = null)
     {
-        var system = AkkaConfig.CreateSystem(SystemName, config, loggerFactory, SqlPersistence.DefaultConfiguration);
+        if (config.GetString("akka.persistence.journal.sql.provider-name").StartsWith("SQLite", StringComparison.Ordinal))
+        {
+            SqliteJournalFile.Prepare(config.GetString("akka.persistence.journal.sql.connection-string"));
+        }
+        var system = AkkaHandover.CreateSystem(SystemName, config, loggerFactory, SqlPersistence.DefaultConfiguration);
         try
         {
             var host = await StartAsync(system, config, options);
@@ -98,7 +104,9 @@ public sealed class StorageHost : IAsyncDisposable
         {
             runtime.AddIoThread(await IoThread.StartAsync(system, name, aggregator, lockOptions));
         }
-        var settings = new GraphOwnerSettings(config.GetInt("actors.persistence.snapshot-every"), options.LegacyHistory ?? (static () => null));
+        // A data dir the engine wrote before Akka.NET: its journal is imported once, and kept.
+        var legacy = options.LegacyHistory ?? (() => LegacyGraphJournal.ReadSqlite(Path.Combine(options.DataDir, LegacyGraphJournal.FileName), system.Serialization));
+        var settings = new GraphOwnerSettings(config.GetInt("actors.persistence.snapshot-every"), legacy);
         var graph = system.ActorOf(GraphOwner.SupervisedProps(coordinator, runtime, settings), "graph");
         // Answered once recovery is done (the owner holds queries until then).
         await graph.Ask<GraphSnapshot>(QueryGraph.Instance, options.RecoveryTimeout);

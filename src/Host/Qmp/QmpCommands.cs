@@ -403,9 +403,23 @@ internal sealed class QmpCommands
     {
         arguments.EnsureNoneLeft();
         var status = await RunAsync(() => _host.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, s_timeout)).ConfigureAwait(false);
+        var ioThreads = new JsonArray();
+        foreach (var name in _host.Runtime.IoThreadNames)
+        {
+            var io = await RunAsync(() => _host.IoThreadStatusAsync(name, s_timeout)).ConfigureAwait(false);
+            ioThreads.Add(new JsonObject
+            {
+                ["context"] = io.Name,
+                ["readers"] = io.Readers,
+                ["parked"] = io.Parked,
+                ["reported-epoch"] = io.Epoch,
+            });
+        }
         return new JsonObject
         {
-            ["contexts"] = new JsonArray([.. status.Contexts.Select(c => (JsonNode)new JsonObject
+            // This host's IoThreads; they report to its aggregator, one of the Coordinator's "hosts".
+            ["contexts"] = ioThreads,
+            ["hosts"] = new JsonArray([.. status.Contexts.Select(c => (JsonNode)new JsonObject
             {
                 ["context"] = c.Context,
                 ["readers"] = c.Readers,

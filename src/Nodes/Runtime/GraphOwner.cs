@@ -95,9 +95,17 @@ public sealed class GraphOwner : ReceivePersistentActor
         {
             if (LastSequenceNr == 0 && _settings.LegacyHistory() is { Count: > 0 } legacy)
             {
-                _log.Info("Importing {0} graph events from the earlier journal (kept as it was).", legacy.Count);
-                PersistAll(legacy, _graph.Apply);
-                DeferAsync(legacy.Count, _ => BeginWrite(new PendingWrite("recover the block graph", null, ActorRefs.Nobody)));
+                // The graph as the old journal leaves it, in its shortest history: pending unrefs
+                // stay pending (and run once, below), closed nodes are gone.
+                var imported = new BlockGraph(_runtime.Drivers.Info);
+                foreach (var e in legacy)
+                {
+                    imported.Apply(e);
+                }
+                var history = imported.Compact();
+                _log.Info("Importing the block graph from the journal written before Akka.NET ({0} events, {1} after compaction); that file is kept as it was.", legacy.Count, history.Count);
+                PersistAll(history, _graph.Apply);
+                DeferAsync(history.Count, _ => BeginWrite(new PendingWrite("recover the block graph", null, ActorRefs.Nobody)));
                 return;
             }
             BeginWrite(new PendingWrite("recover the block graph", null, ActorRefs.Nobody));

@@ -30,6 +30,9 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
     /// <summary>Some IoThread of this host, for front-end work no node owns; null when it has none.</summary>
     public IoThread? AnyIoThread() => _ioThreads.Values.FirstOrDefault();
 
+    /// <summary>The IoThreads of this host nodes may run on, by name.</summary>
+    public IReadOnlyCollection<string> IoThreadNames => [.. _ioThreads.Keys.Order(StringComparer.Ordinal)];
+
     /// <summary>Whether nodes may be opened on or moved to the IoThread called <paramref name="name"/>.</summary>
     public bool HasIoThread(string name) => _ioThreads.ContainsKey(name);
 

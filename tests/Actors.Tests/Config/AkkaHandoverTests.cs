@@ -12,7 +12,7 @@ public sealed class AkkaHandoverTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static HoconConfig Reference => Actors.Core.ActorSystem.ReferenceConfig.Value;
+    private static HoconConfig Reference => ConfigFactory.Reference();
 
     // Our text over reference.conf, resolved, as the host does it.
     private static HoconConfig Resolve(string text) =>

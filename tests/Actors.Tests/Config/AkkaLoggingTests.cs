@@ -13,7 +13,7 @@ public sealed class AkkaLoggingTests : IAsyncLifetime
     private ILoggerFactory _loggerFactory = null!;
     private AkkaActorSystem _system = null!;
 
-    private static HoconConfig Reference => Actors.Core.ActorSystem.ReferenceConfig.Value;
+    private static HoconConfig Reference => ConfigFactory.Reference();
 
     public Task InitializeAsync()
     {

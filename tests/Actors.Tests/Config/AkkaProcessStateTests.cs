@@ -8,7 +8,7 @@ namespace Actors.Tests.Config;
 [Collection(ProcessStateCollection.Name)]
 public sealed class AkkaProcessStateTests
 {
-    private static HoconConfig Reference => Actors.Core.ActorSystem.ReferenceConfig.Value;
+    private static HoconConfig Reference => ConfigFactory.Reference();
 
     [Fact]
     public async Task An_akka_setting_given_as_a_CONFIG_FORCE_environment_variable_reaches_the_Akka_system()
