@@ -32,7 +32,13 @@ public sealed class IoThread : ReceiveActor
 
     private readonly TaskCompletionSource<IoThread>? _started;
 
-    private IoThread(string name, EventLoop loop, IActorRef registry, GraphLockOptions options, TaskCompletionSource<IoThread>? started)
+    /// <summary>
+    /// Public because Akka creates actors from <see cref="Props"/> by reflection, which only finds
+    /// public constructors (a private one fails every start with MissingMethodException). Start
+    /// an IoThread with <see cref="SpawnAsync"/> or <see cref="StartAsync"/>: they put it on its
+    /// loop's dispatcher, where alone it may run.
+    /// </summary>
+    public IoThread(string name, EventLoop loop, IActorRef registry, GraphLockOptions options, TaskCompletionSource<IoThread>? started)
     {
         Name = name;
         Loop = loop;
