@@ -111,7 +111,7 @@ public sealed class IoThread : ReceiveActor
     /// completes once it is gone and a new IoThread may take its name.
     /// </summary>
     public static Task StopAsync(ActorSystem system, string name, TimeSpan timeout) =>
-        IoThreadSupervisor.For(system).Ask<Status.Success>(new RetireIoThread(name), timeout);
+        IoThreadSupervisor.For(system).Ask<IoThreadRetired>(new RetireIoThread(name), timeout);
 
     // Starting an actor is local work; this bounds a start on a system that is shutting down.
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
