@@ -1,8 +1,8 @@
-using Actors.Core;
 using Actors.GraphLock;
 using Actors.IoThreads;
-using Actors.Messages;
-using Actors.Scheduling;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
@@ -13,12 +13,12 @@ namespace Actors.Tests.GraphLock;
 /// Scenarios that depend on an interleaving run every party on manual loops and step them; the
 /// load and stress scenarios run on threaded loops and only wait, bounded, for outcomes.
 /// </summary>
-public sealed class GraphLockScenarios : Actors.TestKit.TestKit
+public sealed class GraphLockScenarios : TestKit
 {
     private readonly ITestOutputHelper _output;
 
     public GraphLockScenarios(ITestOutputHelper output)
-        : base(output: output)
+        : base("akka.loglevel = INFO", output)
     {
         _output = output;
     }
@@ -181,7 +181,7 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
         var seenInside = 0;
         var deferredRun = 0;
 
-        async Task Body(WriteSection section)
+        async Task Body(WriteScope section)
         {
             foreach (var io in ios)
             {
@@ -215,6 +215,8 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
         streams.ForEach(s => s.Stop());
         h.StepUntil(() => streams.All(s => s.IsIdle), "the reader streams stopped");
         h.StepUntil(() => Volatile.Read(ref deferredRun) == 30, "every deferred action ran");
+        // Each writer runs its deferred action and then tells the Coordinator (DeferredDone).
+        h.StepUntil(() => h.Status().DeferredActionsRun == 30, "the Coordinator heard of every deferred action");
 
         h.AssertNoViolations();
         Assert.Equal(0, seenInside);
@@ -245,7 +247,7 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
         first.Release();
         h.Await(third.Completed, "W3 completed");
         Assert.Equal(["W1 enters", "W1 leaves", "W2 enters", "W2 leaves", "W3 enters", "W3 leaves"], h.Journal.Entries);
-        Assert.Equal([1L, 2L, 3L], new[] { first, second, third }.Select(w => ((WriteCompleted)w.Completed.Result).Epoch));
+        Assert.Equal([1L, 2L, 3L], new[] { first, second, third }.Select(w => w.Completed.Result.Epoch));
         h.AssertNoViolations();
     }
 
@@ -403,7 +405,7 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
         var bGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Reader? parked = null;
 
-        void Note(string name, WriteSection section)
+        void Note(string name, WriteScope section)
         {
             runs[name] = runs.GetValueOrDefault(name) + 1;
             h.Journal.Add($"{name} runs (section open: {section.IsOpen}, r1 resumed: {parked!.Granted.IsCompleted})");
@@ -461,9 +463,9 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
     }
 
     /// <summary>
-    /// A deferred action may take the write lock itself (DeferredContext.WriteAsync): that write is
-    /// served before the writers queued meanwhile, so it completes instead of deadlocking, and
-    /// what it defers runs in turn.
+    /// A deferred action may take the write lock itself (DeferredScope.WriteAsync: a RequestWrite
+    /// from the writer whose deferred work runs): that write is served before the writers queued
+    /// meanwhile, so it completes instead of deadlocking, and what it defers runs in turn.
     /// </summary>
     [Fact]
     public void A_deferred_action_that_takes_the_write_lock_itself_completes()
@@ -661,7 +663,7 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
         var a0 = h.StartIoThread("a-io0", registry: hostA.Ref);
         Watch(a0.Ref);
 
-        hostA.Ref.Tell(Actors.Messages.Kill.Instance, Nobody.Instance);
+        hostA.Ref.Tell(Kill.Instance, ActorRefs.NoSender);
         h.StepUntil(() => h.Status().Contexts.IsEmpty, "the Coordinator dropped host:a");
         h.StepUntilIdle();
         ExpectTerminated(a0.Ref, GraphLockHarness.WaitLimit);
@@ -725,7 +727,7 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
         var reader = h.Lock(a0, "r1");
 
         a0.Ref.Tell(StopIoThread.Instance);
-        h.StepUntil(() => ((ActorRefBase)a0.Ref).IsTerminated, "a-io0 stopped");
+        h.StepUntilTerminated(a0.Ref, "a-io0 stopped");
         var writer = h.RequestWrite("W1");
         h.StepUntilIdle();
         Assert.False(writer.Entered.IsCompleted);
@@ -814,6 +816,7 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
         using var h = new GraphLockHarness(this);
         var loop = h.NewLoop("bh");
         var echo = Sys.ActorOf(Props.Create(() => new Echo()).WithDispatcher(h.Register(loop)), "echo");
+        h.Started(echo, "echo started", [loop]);
         var runs = 0;
         BottomHalf? spinner = null;
         spinner = loop.NewBottomHalf(() =>
@@ -1003,7 +1006,8 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
     /// unlocks between the writer's checks is never missed. Everything is stepped by hand:
     /// Case 1: io0 reports readers = 1, then r1 unlocks: its report of 0 lets the writer in.
     /// Case 2: the unlock runs before io0 reads the queued BeginWrite: nothing to report then,
-    /// and BeginWrite reports 0.
+    /// and BeginWrite reports 0. (io0's mailbox runs as a callback posted to its loop when a
+    /// message arrives, so the unlock is posted before the Coordinator sends BeginWrite.)
     /// </summary>
     [Fact]
     public void A_reader_that_unlocks_while_the_writer_is_between_checks_is_never_missed()
@@ -1030,8 +1034,10 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
         // Case 2
         var r2 = h.Lock(io, "r2");
         var w2 = h.RequestWrite("W2");
-        Assert.True(h.Step(coordinator));    // BeginWrite(2) waits in io0's mailbox
-        h.Unlock(r2);                        // one iteration: posted unlock first (no writer seen yet), then BeginWrite reports 0
+        var unlock = h.PostUnlock(r2);       // r2's unlock waits on io0's loop
+        Assert.True(h.Step(coordinator));    // BeginWrite(2) waits in io0's mailbox, its run behind the unlock
+        Assert.True(h.Step(io0));            // one iteration: the unlock first (no writer seen yet), then BeginWrite reports 0
+        Assert.True(unlock.IsCompletedSuccessfully);
         Assert.Equal(0, h.IoStatus(io).Readers);
         Assert.True(h.Step(coordinator));
         Assert.True(w2.Entered.IsCompleted);
@@ -1040,14 +1046,14 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
     }
 
     /// <summary>
-    /// Timers fire in deadline order on a virtual clock, ties in the order armed; a cancelled
+    /// Timers fire in deadline order on a virtual clock (FakeTimeProvider), ties in the order armed; a cancelled
     /// timer does not fire and re-arming replaces the earlier deadline.
     /// </summary>
     [Fact]
     public void Timers_fire_in_deadline_order_on_the_virtual_clock()
     {
         using var h = new GraphLockHarness(this);
-        var clock = new VirtualClock();
+        var clock = new FakeTimeProvider();
         var loop = h.NewLoop("timers", manual: true, clock);
         var fired = new List<string>();
 
@@ -1085,7 +1091,7 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
     public void A_threaded_loop_wakes_for_a_timer_when_its_clock_reaches_the_deadline()
     {
         using var h = new GraphLockHarness(this);
-        var clock = new VirtualClock();
+        var clock = new FakeTimeProvider();
         var loop = h.NewLoop("timers", manual: false, clock);
         using var fired = new ManualResetEventSlim();
         OnLoop(h, loop, () => loop.NewTimer(fired.Set).Arm(TimeSpan.FromSeconds(1)));
@@ -1124,14 +1130,16 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
     // ================================================================ where code may run
 
     /// <summary>
-    /// Read step 5: the Coordinator's own reads need no read lock: it answers queries about the
-    /// graph lock while a reader holds it and a writer waits, and a write body runs on the
-    /// Coordinator with no IoThread and no reader counted.
+    /// Read step 5: the Coordinator's own reads need no read lock (only it changes its state, and
+    /// it never races itself): while a reader holds the lock and a writer waits for it, the
+    /// Coordinator answers QueryGraphLock at once, in one step of its own loop with no IoThread
+    /// stepped, and the answer shows the waiting writer and the reader it waits for. The write
+    /// body, when it runs, runs on no IoThread and with no reader counted.
     /// </summary>
     [Fact]
-    public void Reads_on_the_coordinator_need_no_read_lock()
+    public void The_coordinator_answers_QueryGraphLock_at_once_while_a_writer_waits_for_a_reader()
     {
-        using var h = new GraphLockHarness(this);
+        using var h = new GraphLockHarness(this, manualCoordinator: true);
         var io = h.StartIoThread("io0");
         var reader = h.Lock(io, "r1");
         var writer = h.RequestWrite("W1", section =>
@@ -1140,8 +1148,16 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
             h.Journal.Add($"body on an IoThread: {IoThread.Current is not null}, readers: {h.Monitor.Readers}");
         });
         h.StepUntil(() => h.Context("io0") is { ReportedEpoch: 1 }, "io0 reported to the waiting writer");
-        var status = h.Status();
+        h.StepUntilIdle();
+
+        var reply = h.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, Dilated(GraphLockHarness.WaitLimit));
+        Assert.True(h.Step([h.CoordinatorLoop!]));
+        Assert.True(reply.IsCompletedSuccessfully, "the Coordinator answered in one step of its own, no IoThread stepped");
+        var status = h.Await(reply, "the Coordinator answered");
         Assert.True(status.WriterActive && !status.InWriteSection, "the Coordinator answered while the writer waits");
+        Assert.Equal(new ContextStatus("io0", Readers: 1, Parked: 0, ReportedEpoch: 1), Assert.Single(status.Contexts));
+        Assert.True(reader.Holds);
+        Assert.False(writer.Entered.IsCompleted);
 
         h.Unlock(reader);
         h.Await(writer.Completed, "W1 completed");
@@ -1149,24 +1165,35 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
         h.AssertNoViolations();
     }
 
-    /// <summary>WriteSection.AssertWritable holds inside the section, on the Coordinator; it fails off the Coordinator and once the section closed.</summary>
+    /// <summary>
+    /// The write section is its writer's token (QEMU's assert_bdrv_graph_writable): AssertWritable
+    /// passes while it is open, in the body and while the writer holds the write, and fails once
+    /// the writer released it; a closed section can neither be released again nor take deferred work.
+    /// </summary>
     [Fact]
-    public void AssertWritable_fails_off_the_coordinator_and_after_the_write_section_closed()
+    public void AssertWritable_fails_after_the_write_section_closed()
     {
         using var h = new GraphLockHarness(this);
-        Exception? offCoordinator = null;
+        var bodyDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var writer = h.RequestWrite("W1", async section =>
         {
             section.AssertWritable();
-            offCoordinator = await Task.Run(() => Record.Exception(section.AssertWritable));
+            await Task.Yield();
             section.AssertWritable();
-        });
-        h.Await(writer.Completed, "W1 completed");
-        Assert.Contains("must run on the Coordinator", Assert.IsType<InvalidOperationException>(offCoordinator).Message);
+            bodyDone.SetResult();
+        }, hold: true);
+        h.Await(bodyDone.Task, "W1's body ran");
+        writer.Section!.AssertWritable();
+        Assert.True(writer.Section.IsOpen, "a held write stays open after its body");
 
-        var closed = Assert.Throws<InvalidOperationException>(() => writer.Section!.AssertWritable());
+        writer.Release();
+        var completed = h.Await(writer.Completed, "W1 completed");
+        Assert.Equal(completed.Epoch, writer.Section.Epoch);
+        var closed = Assert.Throws<InvalidOperationException>(() => writer.Section.AssertWritable());
         Assert.Contains("closed", closed.Message);
-        Assert.Throws<InvalidOperationException>(() => writer.Section!.Defer("late", _ => Task.CompletedTask));
+        Assert.Throws<InvalidOperationException>(() => writer.Section.Section.Release(runDeferred: false));
+        Assert.Throws<InvalidOperationException>(() => writer.Section.Defer("late", _ => Task.CompletedTask));
+        h.AssertNoViolations();
     }
 
     /// <summary>With debug assertions on, IoThread.AssertReadable fails unless a reader holds the lock there (and off the IoThread's loop).</summary>
@@ -1237,7 +1264,7 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
     private string RunSchedule(int seed)
     {
         var random = new Random(seed);
-        using var h = new GraphLockHarness(this, manualCoordinator: true, system: ActorSystem.Create("schedule-" + seed, new ActorSystemSetup()));
+        using var h = new GraphLockHarness(this, manualCoordinator: true, system: ActorSystem.Create("schedule-" + seed, DefaultConfig));
         var live = new List<IoThreadHandle>();
         var readers = new List<Reader>();
         var writers = new List<Writer>();
@@ -1267,7 +1294,7 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
             }
         }
 
-        Func<WriteSection, Task> Body(string name, int depth) => async section =>
+        Func<WriteScope, Task> Body(string name, int depth) => async section =>
         {
             CheckNoReaders(name);
             for (var d = random.Next(3); d > 0; d--)
@@ -1359,7 +1386,7 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
                     var io = candidates[random.Next(candidates.Count)];
                     live.Remove(io);
                     io.Ref.Tell(StopIoThread.Instance);
-                    h.StepUntil(() => ((ActorRefBase)io.Ref).IsTerminated, $"{io} stopped", [io.Loop]);
+                    h.StepUntilTerminated(io.Ref, $"{io} stopped", [io.Loop]);
                     stops++;
                 }
             }
@@ -1388,8 +1415,10 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
                 throw new XunitException(
                     $"Stuck: nothing left to run, yet {writers.Count(w => !w.Completed.IsCompleted)} writes wait, " +
                     $"{readers.Count(r => !r.Entered.IsCompleted)} readers are parked and {nestedPending} nested writes wait. " +
-                    $"Coordinator: writer active {status.WriterActive}, epoch {status.Epoch}, orphaned {status.Orphaned}, " +
-                    $"contexts {string.Join(", ", status.Contexts)}.");
+                    $"Inside: {string.Join(", ", writers.Where(w => w.Entered.IsCompleted && !w.Completed.IsCompleted))}. " +
+                    $"Writers: {string.Join(", ", writers.Select(w => $"{w}:{w.Entered.Status}/{w.Completed.Status}/{w.Hold}"))}. " +
+                    $"Coordinator: writer active {status.WriterActive}, in write section {status.InWriteSection}, epoch {status.Epoch}, " +
+                    $"queued {status.QueuedWriters}, orphaned {status.Orphaned}, contexts {string.Join(", ", status.Contexts)}.");
             }
             if (round > 100_000)
             {
@@ -1519,36 +1548,106 @@ public sealed class GraphLockScenarios : Actors.TestKit.TestKit
     }
 
     /// <summary>
-    /// A virtual clock whose timers, like system timers, count whole milliseconds: a timer asked
-    /// for 1.5 ms fires after 1 ms.
+    /// A clock that moves only when told to, whose timers, like system timers, count whole
+    /// milliseconds: a timer asked for 1.5 ms fires after 1 ms, one asked for less than 1 ms at the
+    /// next <see cref="Advance"/>. Its timers fire only in Advance, on the advancing thread, in
+    /// deadline order. (FakeTimeProvider fires a timer due now at once, inside Change: the loop's
+    /// re-arming for the rest of a millisecond would spin against a clock that never moves.)
+    /// One-shot timers only: the loop's wake-up timer has no period.
     /// </summary>
     private sealed class MillisecondClock : TimeProvider
     {
-        private readonly VirtualClock _inner = new();
+        private readonly Lock _lock = new();
+        private readonly List<Timer> _timers = [];
+        private long _now;
+        private long _sequence;
 
-        public int PendingTimers => _inner.PendingTimers;
-
-        public override long TimestampFrequency => _inner.TimestampFrequency;
-
-        public override long GetTimestamp() => _inner.GetTimestamp();
-
-        public override DateTimeOffset GetUtcNow() => _inner.GetUtcNow();
-
-        public void Advance(TimeSpan by) => _inner.Advance(by);
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-            new Truncating(_inner.CreateTimer(callback, state, Truncate(dueTime), Truncate(period)));
-
-        private static TimeSpan Truncate(TimeSpan span) =>
-            span == Timeout.InfiniteTimeSpan ? span : TimeSpan.FromMilliseconds(Math.Floor(span.TotalMilliseconds));
-
-        private sealed class Truncating(ITimer inner) : ITimer
+        /// <summary>Timers armed that have not fired yet.</summary>
+        public int PendingTimers
         {
-            public bool Change(TimeSpan dueTime, TimeSpan period) => inner.Change(Truncate(dueTime), Truncate(period));
+            get
+            {
+                lock (_lock)
+                {
+                    return _timers.Count;
+                }
+            }
+        }
 
-            public void Dispose() => inner.Dispose();
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
-            public ValueTask DisposeAsync() => inner.DisposeAsync();
+        public override long GetTimestamp()
+        {
+            lock (_lock)
+            {
+                return _now;
+            }
+        }
+
+        public override DateTimeOffset GetUtcNow() => new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddTicks(GetTimestamp());
+
+        public void Advance(TimeSpan by)
+        {
+            List<Timer> due;
+            lock (_lock)
+            {
+                _now += by.Ticks;
+                due = [.. _timers.Where(t => t.Due <= _now).OrderBy(t => t.Due).ThenBy(t => t.Sequence)];
+                _timers.RemoveAll(due.Contains);
+            }
+            // Outside the lock: a callback may change its timer.
+            due.ForEach(t => t.Fire());
+        }
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = new Timer(this, callback, state);
+            timer.Change(dueTime, period);
+            return timer;
+        }
+
+        private static TimeSpan Truncate(TimeSpan span) => TimeSpan.FromMilliseconds(Math.Floor(span.TotalMilliseconds));
+
+        private sealed class Timer(MillisecondClock clock, TimerCallback callback, object? state) : ITimer
+        {
+            public long Due { get; private set; }
+
+            public long Sequence { get; private set; }
+
+            public void Fire() => callback(state);
+
+            public bool Change(TimeSpan dueTime, TimeSpan period)
+            {
+                if (period != Timeout.InfiniteTimeSpan && period != TimeSpan.Zero)
+                {
+                    throw new NotSupportedException("This test clock has one-shot timers only.");
+                }
+                lock (clock._lock)
+                {
+                    clock._timers.Remove(this);
+                    if (dueTime != Timeout.InfiniteTimeSpan)
+                    {
+                        Due = clock._now + Truncate(dueTime).Ticks;
+                        Sequence = ++clock._sequence;
+                        clock._timers.Add(this);
+                    }
+                }
+                return true;
+            }
+
+            public void Dispose()
+            {
+                lock (clock._lock)
+                {
+                    clock._timers.Remove(this);
+                }
+            }
+
+            public ValueTask DisposeAsync()
+            {
+                Dispose();
+                return ValueTask.CompletedTask;
+            }
         }
     }
 }
