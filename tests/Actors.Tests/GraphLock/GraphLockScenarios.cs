@@ -389,6 +389,46 @@ public sealed class GraphLockScenarios : TestKit
         h.AssertNoViolations();
     }
 
+    /// <summary>
+    /// A writer that dies is unlocked (DeathWatch), and every other write it asked for goes with
+    /// it: X holds the write and has asked for a second one, queued behind it, when it dies; the
+    /// readers parked for X resume, and the write after X's (Y's) is the next to get the graph,
+    /// instead of X's second request being granted to nobody while the graph stays locked.
+    /// </summary>
+    [Fact]
+    public void A_writer_that_dies_holding_the_write_takes_its_queued_writes_with_it()
+    {
+        using var h = new GraphLockHarness(this, manualCoordinator: true);
+        var io = h.StartIoThread("io0");
+        var x = CreateTestProbe("x");
+        var y = CreateTestProbe("y");
+        h.Coordinator.Tell(new RequestWrite("X1"), x.Ref);
+        h.Coordinator.Tell(new RequestWrite("X2"), x.Ref);
+        h.StepUntil(() => x.HasMessages, "X1 granted");
+        Assert.Equal(1, x.ExpectMsg<WriteGranted>(TimeSpan.Zero).Epoch);
+        h.Coordinator.Tell(new RequestWrite("Y"), y.Ref);
+        var parked = h.Lock(io, "r1", thenUnlock: true);
+        h.StepUntilIdle();
+        Assert.True(parked.IsParked);
+        Assert.Equal(2, h.Status().QueuedWriters);
+
+        Watch(x.Ref);
+        Sys.Stop(x.Ref);
+        ExpectTerminated(x.Ref);
+        h.StepUntil(() => y.HasMessages, "Y granted after X died");
+        Assert.Equal(2, y.ExpectMsg<WriteGranted>(TimeSpan.Zero).Epoch);
+        Assert.True(parked.IsReleased, "r1, parked for X1, ran before Y's write");
+        var status = h.Status();
+        Assert.True(status.InWriteSection);
+        Assert.Equal(0, status.QueuedWriters);
+
+        h.Coordinator.Tell(new WriteSection(2).Release(runDeferred: false), y.Ref);
+        h.StepUntil(() => !h.Status().WriterActive, "Y released");
+        // X1 and Y: X2 was never granted.
+        Assert.Equal(2, h.Status().WritesDone);
+        h.AssertNoViolations();
+    }
+
     // ================================================================ deferred actions (bdrv_schedule_unref)
 
     /// <summary>
