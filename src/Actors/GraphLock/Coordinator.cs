@@ -100,25 +100,33 @@ public sealed class Coordinator : ReceiveActor
             _log.Warning("Graph-lock context {0} died; its readers are no longer counted.", id);
             ContextGone(id);
         }
+        // Every write a dead writer asked for goes with it, and first: unlocking its current write
+        // below starts the next one, which must not be another of its own (that would be granted
+        // to nobody, and the graph would stay locked with every reader parked).
+        RemoveWrites(_queued, gone);
+        RemoveWrites(_nested, gone);
+        if (gone.Equals(_deferredOwner))
+        {
+            _deferredOwner = null;
+            _runDeferredOwed = false;
+        }
         if (gone.Equals(_current?.Requester))
         {
             // A writer that dies must not hold the graph, nor the readers parked for it.
             _log.Warning("Writer {0} ({1}) died holding or awaiting write {2}; unlocking.", gone, _current!.Reason, _epoch);
             Unlock(gone, runDeferred: false);
         }
-        if (gone.Equals(_deferredOwner))
-        {
-            _deferredOwner = null;
-            _runDeferredOwed = false;
-            _nested.Clear();
-        }
-        if (_queued.Any(w => w.Requester.Equals(gone)))
-        {
-            var kept = _queued.Where(w => !w.Requester.Equals(gone)).ToList();
-            _queued.Clear();
-            kept.ForEach(_queued.Enqueue);
-        }
         TryStartNextWrite();
+    }
+
+    private static void RemoveWrites(Queue<PendingWrite> writes, IActorRef requester)
+    {
+        if (writes.Any(w => w.Requester.Equals(requester)))
+        {
+            var kept = writes.Where(w => !w.Requester.Equals(requester)).ToList();
+            writes.Clear();
+            kept.ForEach(writes.Enqueue);
+        }
     }
 
     private void ContextGone(string id)

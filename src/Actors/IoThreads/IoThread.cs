@@ -32,7 +32,12 @@ public sealed class IoThread : ReceiveActor
 
     private readonly TaskCompletionSource<IoThread>? _started;
 
-    /// <summary>Akka creates it (its Props need a public constructor); start one with <see cref="SpawnAsync"/> or <see cref="StartAsync"/>.</summary>
+    /// <summary>
+    /// Public because Akka creates actors from <see cref="Props"/> by reflection, which only finds
+    /// public constructors (a private one fails every start with MissingMethodException). Start
+    /// an IoThread with <see cref="SpawnAsync"/> or <see cref="StartAsync"/>: they put it on its
+    /// loop's dispatcher, where alone it may run.
+    /// </summary>
     public IoThread(string name, EventLoop loop, IActorRef registry, GraphLockOptions options, TaskCompletionSource<IoThread>? started)
     {
         Name = name;
@@ -106,7 +111,7 @@ public sealed class IoThread : ReceiveActor
     /// completes once it is gone and a new IoThread may take its name.
     /// </summary>
     public static Task StopAsync(ActorSystem system, string name, TimeSpan timeout) =>
-        IoThreadSupervisor.For(system).Ask<Status.Success>(new RetireIoThread(name), timeout);
+        IoThreadSupervisor.For(system).Ask<IoThreadRetired>(new RetireIoThread(name), timeout);
 
     // Starting an actor is local work; this bounds a start on a system that is shutting down.
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);

@@ -33,7 +33,7 @@ internal sealed class IoThreadSupervisor : ReceiveActor
             _retiring.Remove(terminated.ActorRef, out var askers);
             foreach (var asker in askers!)
             {
-                asker.Tell(new Status.Success(terminated.ActorRef.Path.Name), Self);
+                asker.Tell(new IoThreadRetired(terminated.ActorRef.Path.Name), Self);
             }
         });
     }

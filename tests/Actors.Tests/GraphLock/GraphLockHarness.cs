@@ -1,7 +1,7 @@
-using Actors.Core;
 using Actors.GraphLock;
 using Actors.IoThreads;
-using Actors.TestKit;
+using Akka.Actor;
+using Akka.TestKit;
 using CoordinatorActor = Actors.GraphLock.Coordinator;
 
 namespace Actors.Tests.GraphLock;
@@ -13,15 +13,24 @@ namespace Actors.Tests.GraphLock;
 /// <b>threaded</b> loops (load and stress), and handles for readers and writers.
 /// </summary>
 /// <remarks>
-/// Stepping: <see cref="Step"/> runs one iteration of every manual loop (each runs its posted
-/// callbacks, then its actors' mailboxes, bottom halves and due timers, in that order);
-/// <see cref="StepUntil"/> steps until a condition holds, bounded, and fails saying what it waited
-/// for. A Coordinator made with <c>manualCoordinator: true</c> runs on a manual loop too, so a
-/// scenario decides exactly when it reads a report or sends a BeginWrite.
+/// Stepping: <see cref="Step"/> runs one iteration of every manual loop (each runs what was posted
+/// to it before the iteration began: its actors' Akka mailbox runs, in the order they were
+/// scheduled, among the other callbacks; then bottom halves and due timers); <see cref="StepUntil"/>
+/// steps until a condition holds, bounded, and fails saying what it waited for. A Coordinator made
+/// with <c>manualCoordinator: true</c> runs on a manual loop too, so a scenario decides exactly when
+/// it reads a report or sends a BeginWrite.
+/// <para>
+/// Writers are <see cref="WriterActor"/>s on Akka's calling-thread dispatcher: a writer handles
+/// the Coordinator's <see cref="WriteGranted"/> or <see cref="RunDeferred"/> on the thread that
+/// sent it, inside the Coordinator's step, so a step that grants a write also runs the writer's
+/// synchronous body, and code a body or deferred action continues after an <c>await</c> resumes on
+/// the Coordinator's loop (when it is manual): a schedule replays exactly.
+/// </para>
 /// <para>
 /// Disposal hands every manual loop to a thread of its own, then stops the actor system (the
 /// IoThreads and the Coordinator stop on their loops), then disposes the loops. Dispose the
-/// harness before the TestKit (a <c>using</c> in the test does).
+/// harness before the TestKit (a <c>using</c> in the test does): the TestKit's own shutdown would
+/// wait for actors on loops that nobody steps.
 /// </para>
 /// </remarks>
 internal sealed class GraphLockHarness : IDisposable
@@ -33,12 +42,13 @@ internal sealed class GraphLockHarness : IDisposable
     private readonly List<EventLoop> _loops = [];
     private readonly List<EventLoop> _manual = [];
     private readonly Lock _lock = new();
+    private int _writers;
     private int _disposed;
 
     /// <param name="kit">The test: its waits, and its actor system unless <paramref name="system"/> is given.</param>
     /// <param name="manualCoordinator">Run the Coordinator on a manual loop the test steps.</param>
     /// <param name="debugAssertions">GraphLockOptions.DebugAssertions (on in tests).</param>
-    /// <param name="system">Another actor system to build on (the harness terminates it on disposal).</param>
+    /// <param name="system">Another actor system to build on (the harness terminates it on disposal); it needs the TestKit's configuration (calling-thread dispatcher).</param>
     public GraphLockHarness(TestKitBase kit, bool manualCoordinator = false, bool debugAssertions = true, ActorSystem? system = null)
     {
         _kit = kit;
@@ -52,6 +62,7 @@ internal sealed class GraphLockHarness : IDisposable
             props = props.WithDispatcher(Register(CoordinatorLoop));
         }
         Coordinator = Sys.ActorOf(props, "coordinator");
+        Started(Coordinator, "the Coordinator started", CoordinatorLoop is null ? [] : [CoordinatorLoop]);
     }
 
     public ActorSystem Sys { get; }
@@ -108,22 +119,18 @@ internal sealed class GraphLockHarness : IDisposable
     }
 
     /// <summary>Makes actors placeable on <paramref name="loop"/> (not needed for an IoThread's loop); returns the dispatcher id.</summary>
-    public string Register(EventLoop loop)
-    {
-        Sys.Dispatchers.Register(loop.Dispatcher);
-        return loop.Dispatcher.Id;
-    }
+    public string Register(EventLoop loop) => EventLoopDispatcherConfigurator.Register(Sys, loop);
 
     /// <summary>
     /// Starts an IoThread registered with <paramref name="registry"/> (the Coordinator by default,
     /// or a host aggregator, or a probe standing in for either). Returns once its PreStart ran
-    /// (it owns its loop); with <paramref name="awaitRegistered"/>, once the registry's answer let
-    /// its readers in (only possible while no writer is active).
+    /// (it owns its loop; its RegisterContext is on its way); with <paramref name="awaitRegistered"/>,
+    /// once the registry's answer let its readers in (only possible while no writer is active).
     /// </summary>
     public IoThreadHandle StartIoThread(string name, bool manual = true, IActorRef? registry = null, bool awaitRegistered = true)
     {
         var loop = NewLoop(name, manual);
-        var actor = IoThread.Start(Sys, name, registry ?? Coordinator, Options, loop);
+        var actor = Await(IoThread.SpawnAsync(Sys, name, registry ?? Coordinator, Options, loop), $"IoThread '{name}' spawned", [loop]);
         var io = new IoThreadHandle(name, loop, actor);
         StepUntil(() => loop.Owner is IoThread, $"IoThread '{name}' started", [loop]);
         if (awaitRegistered)
@@ -141,29 +148,24 @@ internal sealed class GraphLockHarness : IDisposable
     {
         var loop = NewLoop("host-" + host, manual);
         var aggregator = Sys.ActorOf(HostAggregator.Props(host, coordinator ?? Coordinator).WithDispatcher(Register(loop)), "host-" + host);
+        Started(aggregator, $"host aggregator '{host}' started", [loop]);
         return new HostHandle("host:" + host, loop, aggregator);
     }
+
+    /// <summary>
+    /// Returns once <paramref name="actor"/> runs (its PreStart ran), stepping <paramref name="loops"/>
+    /// meanwhile. Akka starts a top-level actor asynchronously: the guardian creates its cell on a
+    /// pool thread and only then schedules its mailbox (on a manual loop, only then does stepping
+    /// reach it); until then a step that finds nothing to run says nothing about the actor.
+    /// </summary>
+    public void Started(IActorRef actor, string what, IReadOnlyCollection<EventLoop> loops) =>
+        Await(actor.Ask<ActorIdentity>(new Identify(what), Limit), what, loops);
 
     // ---- running code on an IoThread
 
     /// <summary>Runs <paramref name="action"/> on <paramref name="io"/>'s loop and returns once it ran (a manual loop is stepped once for it).</summary>
-    public void RunOn(IoThreadHandle io, Action<IoThread> action)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        io.Loop.Post(() =>
-        {
-            try
-            {
-                action(io.Instance);
-                done.TrySetResult();
-            }
-            catch (Exception e)
-            {
-                done.TrySetException(e);
-            }
-        });
-        Await(done.Task, $"code posted to IoThread '{io.Name}' ran", [io.Loop]);
-    }
+    public void RunOn(IoThreadHandle io, Action<IoThread> action) =>
+        Await(Post(io, action), $"code posted to IoThread '{io.Name}' ran", [io.Loop]);
 
     /// <summary>
     /// Starts <paramref name="action"/> on <paramref name="io"/>'s loop and returns its task once
@@ -192,6 +194,17 @@ internal sealed class GraphLockHarness : IDisposable
     /// <summary>Releases <paramref name="reader"/>'s lock on <paramref name="on"/> (where it locked by default: another IoThread is a migration).</summary>
     public void Unlock(Reader reader, IoThreadHandle? on = null)
     {
+        var target = on ?? reader.LockedOn;
+        Await(PostUnlock(reader, target), $"{reader} unlocked on IoThread '{target.Name}'", [target.Loop]);
+    }
+
+    /// <summary>
+    /// Posts <paramref name="reader"/>'s unlock to <paramref name="on"/>'s loop without stepping it:
+    /// it runs in that loop's next iteration, before whatever is posted there after it (a mailbox
+    /// run the Coordinator schedules next, say). Completes once it ran.
+    /// </summary>
+    public Task PostUnlock(Reader reader, IoThreadHandle? on = null)
+    {
         if (!reader.Entered.IsCompletedSuccessfully)
         {
             throw new InvalidOperationException($"Reader {reader.Name} is not inside the graph; it has nothing to unlock.");
@@ -201,26 +214,49 @@ internal sealed class GraphLockHarness : IDisposable
             throw new InvalidOperationException($"Reader {reader.Name} already unlocked.");
         }
         var target = on ?? reader.LockedOn;
-        RunOn(target, iothread => iothread.ReadUnlock());
         reader.Released(target);
+        return Post(target, iothread => iothread.ReadUnlock());
+    }
+
+    private static Task Post(IoThreadHandle io, Action<IoThread> action)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        io.Loop.Post(() =>
+        {
+            try
+            {
+                action(io.Instance);
+                done.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                done.TrySetException(e);
+            }
+        });
+        return done.Task;
     }
 
     // ---- writers
 
     /// <summary>
-    /// Asks the Coordinator for a write section. The body notes "<c>reason enters</c>" and
-    /// "<c>reason leaves</c>" in the <see cref="Journal"/>, runs <paramref name="body"/>, and with
-    /// <paramref name="hold"/> stays inside until <see cref="Writer.Release"/>.
+    /// A writer asks the Coordinator for a write section (<see cref="WriterActor"/>). Once granted
+    /// it notes "<c>reason enters</c>" in the <see cref="Journal"/>, runs <paramref name="body"/>,
+    /// with <paramref name="hold"/> stays inside until <see cref="Writer.Release"/>, notes
+    /// "<c>reason leaves</c>" and releases the write; then it runs what the body deferred when the
+    /// Coordinator says so.
     /// </summary>
-    public Writer RequestWrite(string reason, Func<WriteSection, Task>? body = null, bool hold = false)
+    public Writer RequestWrite(string reason, Func<WriteScope, Task>? body = null, bool hold = false)
     {
         var writer = new Writer(reason, hold);
-        writer.Completed = Coordinator.Ask(new RequestWrite(reason, section => writer.RunAsync(section, Monitor, Journal, body)), Limit * 2);
+        var props = Props.Create(() => new WriterActor(Coordinator, writer, body, Monitor, Journal)).WithDispatcher(CallingThreadDispatcher.Id);
+        writer.Ref = Sys.ActorOf(props, $"writer-{Interlocked.Increment(ref _writers)}");
+        // Its PreStart sent RequestWrite: a scenario's steps from here on see it.
+        Started(writer.Ref, $"writer {reason} started", []);
         return writer;
     }
 
     /// <summary>Same, with a synchronous body.</summary>
-    public Writer RequestWrite(string reason, Action<WriteSection> body, bool hold = false) =>
+    public Writer RequestWrite(string reason, Action<WriteScope> body, bool hold = false) =>
         RequestWrite(reason, section =>
         {
             body(section);
@@ -305,6 +341,15 @@ internal sealed class GraphLockHarness : IDisposable
     {
         StepUntil(() => task.IsCompleted, what, loops);
         task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Steps the manual loops (of <paramref name="loops"/> only, when given) until <paramref name="actor"/> terminated.</summary>
+    public void StepUntilTerminated(IActorRef actor, string what, IReadOnlyCollection<EventLoop>? loops = null)
+    {
+        var watcher = _kit.CreateTestProbe(Sys);
+        watcher.Watch(actor);
+        StepUntil(() => watcher.HasMessages, what, loops);
+        watcher.ExpectTerminated(actor, TimeSpan.Zero);
     }
 
     /// <summary>Steps every manual loop until none has anything left to run (bounded).</summary>
@@ -477,65 +522,128 @@ internal sealed class Reader
     }
 }
 
-/// <summary>A requested write section: when it entered and left, and its outcome.</summary>
+/// <summary>A write a scenario requested (its <see cref="WriterActor"/>): when it entered and left, and its outcome.</summary>
 internal sealed class Writer
 {
     private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly bool _hold;
+    private readonly TaskCompletionSource<WriteCompleted> _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal Writer(string reason, bool hold)
     {
         Reason = reason;
-        _hold = hold;
+        Hold = hold;
     }
 
     public string Reason { get; }
 
+    /// <summary>Stays in the write section after its body until <see cref="Release"/>.</summary>
+    public bool Hold { get; }
+
+    /// <summary>The writer actor.</summary>
+    public IActorRef Ref { get; internal set; } = ActorRefs.Nobody;
+
     /// <summary>The body started: the write section is open.</summary>
     public Task Entered => _entered.Task;
 
-    /// <summary>The body finished.</summary>
+    /// <summary>The body finished (and a held write was let go).</summary>
     public Task Exited => _exited.Task;
 
-    /// <summary>The Coordinator's answer: <see cref="WriteCompleted"/> at write-unlock, or the body's failure.</summary>
-    public Task<object> Completed { get; internal set; } = null!;
+    /// <summary>The write was released (<see cref="ReleaseWrite"/> sent): its epoch and wait, or the body's failure.</summary>
+    public Task<WriteCompleted> Completed => _completed.Task;
 
     /// <summary>The section the body was given (to check it is closed afterwards).</summary>
-    public WriteSection? Section { get; private set; }
+    public WriteScope? Section { get; private set; }
 
     /// <summary>Readers inside the graph, by the monitor's count, when the body started (0 for a correct lock).</summary>
     public int ReadersAtEntry { get; private set; } = -1;
 
-    /// <summary>Lets a held body finish.</summary>
-    public void Release() => _gate.TrySetResult();
+    /// <summary>Lets a held write go: the writer releases it.</summary>
+    public void Release() => Ref.Tell(WriterActor.LetGo.Instance, ActorRefs.NoSender);
 
     public override string ToString() => Reason;
 
-    internal async Task RunAsync(WriteSection section, GraphLockMonitor monitor, Journal journal, Func<WriteSection, Task>? body)
+    internal void OnEntered(WriteScope section, int readers)
     {
         Section = section;
-        ReadersAtEntry = monitor.Readers;
-        journal.Add(Reason + " enters");
+        ReadersAtEntry = readers;
         _entered.TrySetResult();
-        try
+    }
+
+    internal void OnExited() => _exited.TrySetResult();
+
+    internal void OnReleased(WriteCompleted completed, Exception? failure)
+    {
+        if (failure is null)
         {
-            if (body is not null)
-            {
-                await body(section);
-            }
-            if (_hold)
-            {
-                // Continues on the Coordinator (its synchronization context), the section still open.
-                await _gate.Task;
-            }
+            _completed.TrySetResult(completed);
         }
-        finally
+        else
         {
-            journal.Add(Reason + " leaves");
-            _exited.TrySetResult();
+            _completed.TrySetException(failure);
         }
+    }
+}
+
+/// <summary>
+/// What a write body holds: the writer's <see cref="WriteSection"/> token, and the deferred work
+/// it schedules (QEMU's <c>bdrv_schedule_unref</c>), which its writer runs after the unlock.
+/// </summary>
+internal sealed class WriteScope(WriteSection section)
+{
+    private readonly List<DeferredAction> _deferred = [];
+
+    public WriteSection Section { get; } = section;
+
+    public long Epoch => Section.Epoch;
+
+    /// <summary>False once the writer released the write.</summary>
+    public bool IsOpen => Section.IsOpen;
+
+    public void AssertWritable() => Section.AssertWritable();
+
+    /// <summary>
+    /// Runs <paramref name="action"/> right after write-unlock, once parked readers resumed, in
+    /// the order deferred, exactly once. It may request writes of its own through its
+    /// <see cref="DeferredScope"/>. Only while the section is open.
+    /// </summary>
+    public void Defer(string description, Func<DeferredScope, Task> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        AssertWritable();
+        lock (_deferred)
+        {
+            _deferred.Add(new DeferredAction(description, action));
+        }
+    }
+
+    /// <summary>What the body deferred (read by the writer once the body finished).</summary>
+    internal List<DeferredAction> TakeDeferred()
+    {
+        lock (_deferred)
+        {
+            var taken = _deferred.ToList();
+            _deferred.Clear();
+            return taken;
+        }
+    }
+}
+
+/// <summary>Work deferred inside a write section.</summary>
+internal sealed record DeferredAction(string Description, Func<DeferredScope, Task> Run);
+
+/// <summary>What a deferred action may do: take the write lock itself (its writer is served before queued writers).</summary>
+internal sealed class DeferredScope(IActorRef writer)
+{
+    /// <summary>
+    /// Runs <paramref name="body"/> in a new write section of the same writer; completes once it
+    /// was released and the Coordinator let the deferred work go on (<see cref="RunDeferred"/>).
+    /// </summary>
+    public Task<WriteCompleted> WriteAsync(string reason, Func<WriteScope, Task> body)
+    {
+        var completion = new TaskCompletionSource<WriteCompleted>(TaskCreationOptions.RunContinuationsAsynchronously);
+        writer.Tell(new WriterActor.NestedWrite(reason, body, completion), writer);
+        return completion.Task;
     }
 }
 

@@ -1,13 +1,14 @@
-using Actors.Core;
 using Actors.GraphLock;
 using Actors.IoThreads;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
 
 namespace Actors.Tests.IoThreads;
 
 /// <summary>Stopping an IoThread by name, as QMP <c>object-del</c> does, and reusing the name.</summary>
-public sealed class IoThreadStopTests : Actors.TestKit.TestKit
+public sealed class IoThreadStopTests : TestKit
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
+    private TimeSpan Timeout => Dilated(TimeSpan.FromSeconds(10));
 
     /// <summary>
     /// A watcher of the IoThread may hear of its end before its parent frees the name;
@@ -22,11 +23,11 @@ public sealed class IoThreadStopTests : Actors.TestKit.TestKit
         for (var round = 0; round < 25; round++)
         {
             await IoThread.StartAsync(Sys, "io1", coordinator, options);
-            await IoThread.StopAsync(Sys, "io1", s_timeout);
+            await IoThread.StopAsync(Sys, "io1", Timeout);
         }
         await IoThread.StartAsync(Sys, "io1", coordinator, options);
 
-        var status = await coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, s_timeout);
+        var status = await coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, Timeout);
         Assert.Equal(["io1"], status.Contexts.Select(c => c.Context));
         Assert.Equal(0, status.Orphaned);
     }
@@ -34,8 +35,21 @@ public sealed class IoThreadStopTests : Actors.TestKit.TestKit
     [Fact]
     public async Task Stopping_an_IoThread_that_does_not_exist_fails_and_names_it()
     {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => IoThread.StopAsync(Sys, "io9", s_timeout));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => IoThread.StopAsync(Sys, "io9", Timeout));
 
         Assert.Contains("IoThread 'io9' does not exist", error.Message);
+    }
+
+    [Fact]
+    public async Task Starting_an_IoThread_under_a_name_in_use_fails_and_names_it()
+    {
+        var options = new GraphLockOptions();
+        var coordinator = Sys.ActorOf(Coordinator.Props(options), "coordinator");
+        await IoThread.StartAsync(Sys, "io1", coordinator, options);
+        using var loop = new EventLoop("io1-again");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => IoThread.SpawnAsync(Sys, "io1", coordinator, options, loop));
+
+        Assert.Contains("IoThread 'io1' already exists", error.Message);
     }
 }

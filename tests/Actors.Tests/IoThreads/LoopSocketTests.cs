@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Actors.IoThreads;
+using Akka.TestKit.Xunit2;
 
 namespace Actors.Tests.IoThreads;
 
@@ -8,9 +9,9 @@ namespace Actors.Tests.IoThreads;
 /// (<see cref="LoopSocket"/>): callbacks on the loop's thread, one-shot arming, waits that end
 /// on close, and waits that move on when their loop stops.
 /// </summary>
-public sealed class LoopSocketTests : IDisposable
+public sealed class LoopSocketTests : TestKit
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(20);
+    private TimeSpan Timeout => Dilated(TimeSpan.FromSeconds(20));
 
     private readonly EventLoop _a = new("a");
     private readonly EventLoop _b = new("b");
@@ -30,14 +31,14 @@ public sealed class LoopSocketTests : IDisposable
         });
 
         peer.Send([1]);
-        Assert.True(await onLoop.Task.WaitAsync(s_timeout));
+        Assert.True(await onLoop.Task.WaitAsync(Timeout));
         peer.Send([2]);
         var again = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await RunOnAsync(_a, () => { });
         await RunOnAsync(_a, () => { });
         var firedBeforeRearm = fired;
         watch.ArmReadable(again.SetResult);
-        await again.Task.WaitAsync(s_timeout);
+        await again.Task.WaitAsync(Timeout);
 
         Assert.Equal(1, firedBeforeRearm);
         ours.Dispose();
@@ -59,7 +60,7 @@ public sealed class LoopSocketTests : IDisposable
         Assert.False(receiving.IsCompleted);
         peer.Send([7, 8, 9]);
 
-        Assert.Equal((3, true), await receiving.WaitAsync(s_timeout));
+        Assert.Equal((3, true), await receiving.WaitAsync(Timeout));
         Assert.Equal([7, 8, 9], buffer[..3]);
         peer.Dispose();
     }
@@ -87,7 +88,7 @@ public sealed class LoopSocketTests : IDisposable
         {
             total += await peer.ReceiveAsync(received.AsMemory(total));
         }
-        await sending.WaitAsync(s_timeout);
+        await sending.WaitAsync(Timeout);
 
         Assert.Equal(data, received);
         peer.Dispose();
@@ -103,7 +104,7 @@ public sealed class LoopSocketTests : IDisposable
 
         socket.Dispose();
 
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => receiving.WaitAsync(s_timeout));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => receiving.WaitAsync(Timeout));
         peer.Dispose();
     }
 
@@ -126,12 +127,13 @@ public sealed class LoopSocketTests : IDisposable
         _a.Dispose();
         peer.Send([42]);
 
-        Assert.Equal((1, true), await receiving.WaitAsync(s_timeout));
+        Assert.Equal((1, true), await receiving.WaitAsync(Timeout));
         peer.Dispose();
     }
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
+        base.Dispose(disposing);
         _a.Dispose();
         _b.Dispose();
         Directory.Delete(_dir, recursive: true);

@@ -1,11 +1,12 @@
 using Actors.IoThreads;
+using Akka.TestKit.Xunit2;
 
 namespace Actors.Tests.IoThreads;
 
 /// <summary>The strand: one owner's callbacks in order, one at a time, on the loop it belongs to now.</summary>
-public sealed class StrandTests : IDisposable
+public sealed class StrandTests : TestKit
 {
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(20);
+    private TimeSpan Timeout => Dilated(TimeSpan.FromSeconds(20));
 
     private readonly EventLoop _a = new("a");
     private readonly EventLoop _b = new("b");
@@ -29,7 +30,7 @@ public sealed class StrandTests : IDisposable
             strand.Post(_ => seen.Add((index, _a.IsCurrent, strand.IsCurrent)), null);
         }
         strand.Post(_ => done.SetResult(), null);
-        await done.Task.WaitAsync(s_timeout);
+        await done.Task.WaitAsync(Timeout);
 
         Assert.Equal(Enumerable.Range(0, 100), seen.Select(s => s.Index));
         Assert.All(seen, s => Assert.True(s.OnA && s.InStrand));
@@ -83,7 +84,7 @@ public sealed class StrandTests : IDisposable
         })).ToList();
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
-        await done.Task.WaitAsync(s_timeout);
+        await done.Task.WaitAsync(Timeout);
 
         Assert.Equal(0, overlaps);
         Assert.Equal(0, disorder);
@@ -108,7 +109,7 @@ public sealed class StrandTests : IDisposable
             result.SetResult((enteredOnA, afterAwaitOnA, _b.IsCurrent, strand.IsCurrent));
         });
 
-        Assert.Equal((true, true, true, true), await result.Task.WaitAsync(s_timeout));
+        Assert.Equal((true, true, true, true), await result.Task.WaitAsync(Timeout));
     }
 
     [Fact]
@@ -119,8 +120,9 @@ public sealed class StrandTests : IDisposable
         Assert.Throws<NotSupportedException>(() => strand.Send(_ => { }, null));
     }
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
+        base.Dispose(disposing);
         _a.Dispose();
         _b.Dispose();
     }
