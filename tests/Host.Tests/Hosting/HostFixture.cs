@@ -27,15 +27,15 @@ public sealed class HostFixture : IAsyncDisposable
     }
 
     /// <summary>A host on <paramref name="dataDir"/> (its journal there), with the lock discipline checked, as tests run it.</summary>
-    public static Task<StorageHost> StartHostAsync(string dataDir, StorageHostOptions options) =>
-        StorageHost.StartAsync(Config(dataDir), options);
+    public static Task<StorageHost> StartHostAsync(string dataDir, StorageHostOptions options, string settings = "") =>
+        StorageHost.StartAsync(Config(dataDir, settings), options);
 
-    /// <summary>The resolved configuration of a test host whose data dir is <paramref name="dataDir"/>.</summary>
-    public static Actors.Config.Config Config(string dataDir) =>
-        ConfigFactory.ParseString($$"""
+    /// <summary>The resolved configuration of a test host whose data dir is <paramref name="dataDir"/>, with <paramref name="settings"/> (HOCON) over it.</summary>
+    public static Actors.Config.Config Config(string dataDir, string settings = "") =>
+        ConfigFactory.ParseString(settings, "test settings").WithFallback(ConfigFactory.ParseString($$"""
             host.data-dir = "{{dataDir}}"
             actors.graph-lock.debug-assertions = on
-            """).WithFallback(ConfigFactory.Reference()).Resolve();
+            """)).WithFallback(ConfigFactory.Reference()).Resolve();
 
     public async ValueTask DisposeAsync()
     {
