@@ -27,7 +27,7 @@ public static class DaemonPlan
                 continue;
             }
             // A node runs where its children run, a leaf on the first IoThread (as blockdev-add).
-            var ioThread = blockdev.Children.IsEmpty ? host.Options.IoThreads[0] : await IoThreadOf(host, blockdev.Children.Values.First());
+            var ioThread = blockdev.Children.IsEmpty ? host.Options.IoThreads[0] : await IoThreadOf(host, blockdev, blockdev.Children.Values.First());
             await Run(host, new AddNode(blockdev.NodeName, blockdev.Driver, blockdev.Options, host.System.Address.Host, ioThread, blockdev.Children), $"--blockdev node-name={blockdev.NodeName}");
         }
         foreach (var export in options.Exports)
@@ -44,8 +44,8 @@ public static class DaemonPlan
         }
     }
 
-    private static async Task<string> IoThreadOf(StorageHost host, string node) =>
-        (await Snapshot(host)).Find(node)?.IoThread ?? throw new ArgumentException($"--blockdev: Cannot find node name '{node}'");
+    private static async Task<string> IoThreadOf(StorageHost host, BlockdevOption blockdev, string node) =>
+        (await Snapshot(host)).Find(node)?.IoThread ?? throw new ArgumentException($"--blockdev node-name={blockdev.NodeName}: Cannot find node name '{node}'");
 
     private static Task<GraphSnapshot> Snapshot(StorageHost host) => host.Graph.Ask<GraphSnapshot>(QueryGraph.Instance, Timeout);
 
@@ -55,9 +55,23 @@ public static class DaemonPlan
         {
             await host.Graph.Ask<WriteCompleted>(command, Timeout);
         }
-        catch (Exception e) when (e is Nodes.Graph.GraphException or IOException or ArgumentException)
+        catch (Exception e) when (IsRefusal(e))
         {
             throw new ArgumentException($"{option}: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// The ways the graph and the disk refuse a step whose option asks for something they do not
+    /// allow; the host turns these into one line naming the option. Anything else (an
+    /// <see cref="InvalidOperationException"/> from a broken invariant, a timeout, a null
+    /// reference) is a bug or a host in trouble, not a refusal of the option, and propagates unchanged.
+    /// </summary>
+    private static bool IsRefusal(Exception e) => e is
+        Nodes.Graph.GraphException // the graph's rules: an unknown driver or child, a name in use
+        or Nodes.Disk.ImagePathException // an image path that leaves host.images-dir or is no regular file
+        or IOException // a missing image, an image locked by QEMU or another node (ImageLockedException), a bad image (BlockIOException)
+        or UnauthorizedAccessException // an image file this process may not open as asked
+        or NotSupportedException // locking=on where the file system has no OFD locks
+        or ArgumentException; // a bad driver option value
 }
