@@ -33,6 +33,14 @@ if ! dotnet build Actors.sln -c Release -warnaserror -nologo -v quiet; then
   exit 1
 fi
 
+# What the console log keeps of a test run: failed and skipped tests with their message (up to 20
+# lines: an assertion's text, a tool's command line and stderr) and the stack frames in our code.
+report='
+  /^[[:space:]]*Error Message:/ { print; message = 20; next }
+  /^[[:space:]]*Stack Trace:/ { message = 0 }
+  message > 0 { print; message--; next }
+  /^[[:space:]]*(Failed|Skipped) |^[[:space:]]*(Passed|Failed)!|^[[:space:]]+at .*(Tests|TestKit)/ { print }
+'
 results="$root/tests/TestResults"
 rm -rf "$results"
 passed=0 failed=0 skipped=0
@@ -41,7 +49,7 @@ for project in $(find tests -name '*.Tests.csproj' | sort); do
   echo "== $name"
   dotnet test "$project" -c Release --no-build --nologo \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
-    --results-directory "$results" 2>&1 | grep -E '^\s*(Failed|Skipped) |^\s*(Passed|Failed)!|Error Message|^\s+at .*Tests' || true
+    --results-directory "$results" 2>&1 | awk "$report" || true
   trx="$results/$name.trx"
   if [[ ! -f $trx ]]; then
     echo "$name: no results (the test host crashed?)"

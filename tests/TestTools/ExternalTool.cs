@@ -11,9 +11,14 @@ public static class ExternalTool
     /// <summary>Upper bound for one run; the tools normally take well under a second.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    /// <summary>How a run ended. <see cref="ToString"/> is what a failed assertion should show: the command line, the exit code, stderr, then stdout.</summary>
+    /// <param name="CommandLine">The command as a shell would take it (see <see cref="Quote"/>), to rerun by hand.</param>
+    /// <param name="ExitCode">The tool's exit code.</param>
+    /// <param name="Stdout">Everything it wrote to stdout.</param>
+    /// <param name="Stderr">Everything it wrote to stderr.</param>
+    public sealed record Result(string CommandLine, int ExitCode, string Stdout, string Stderr)
     {
-        public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
+        public override string ToString() => $"`{CommandLine}` exited with code {ExitCode}\nstderr: {Stderr.TrimEnd()}\nstdout: {Stdout.TrimEnd()}";
     }
 
     /// <summary>The full path of <paramref name="name"/> on the PATH, or null.</summary>
@@ -30,23 +35,45 @@ public static class ExternalTool
         return null;
     }
 
-    /// <summary>Runs <c>TOOL ARGS</c> (a name on the PATH, or a full path) to completion and returns its exit code and output.</summary>
+    /// <summary>
+    /// Runs <c>TOOL ARGS</c> (a name on the PATH, or a full path) to completion and returns its exit
+    /// code and output. A run that outlasts <see cref="Timeout"/> is killed and throws a
+    /// <see cref="TimeoutException"/> naming the command line, with what it printed so far.
+    /// </summary>
     public static async Task<Result> RunAsync(string tool, IEnumerable<string> arguments)
     {
-        using var process = Start(tool, arguments);
+        var argumentList = arguments.ToList();
+        var commandLine = string.Join(' ', argumentList.Prepend(tool).Select(Quote));
+        using var process = Start(tool, argumentList);
         try
         {
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
             using var timeout = new CancellationTokenSource(Timeout);
-            await process.WaitForExitAsync(timeout.Token);
-            return new Result(process.ExitCode, await stdout, await stderr);
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                // Killed first, so the pipes close and the output read so far can be shown.
+                Kill(process);
+                throw new TimeoutException($"`{commandLine}` did not exit within {Timeout.TotalSeconds:0} s and was killed\n" +
+                    $"stderr: {(await stderr.WaitAsync(TimeSpan.FromSeconds(10))).TrimEnd()}\nstdout: {(await stdout.WaitAsync(TimeSpan.FromSeconds(10))).TrimEnd()}");
+            }
+            return new Result(commandLine, process.ExitCode, await stdout, await stderr);
         }
         finally
         {
             Kill(process);
         }
     }
+
+    /// <summary>An argument as a POSIX shell reads it back: bare when it is plain, single-quoted otherwise.</summary>
+    public static string Quote(string argument) =>
+        argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=,:+@%".Contains(c))
+            ? argument
+            : "'" + argument.Replace("'", "'\\''") + "'";
 
     /// <summary>Starts <c>TOOL ARGS</c>; the caller kills it with <see cref="Kill"/> in a finally.</summary>
     public static Process Start(string tool, IEnumerable<string> arguments, bool redirectInput = false)

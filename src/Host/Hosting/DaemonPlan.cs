@@ -27,7 +27,7 @@ public static class DaemonPlan
                 continue;
             }
             // A node runs where its children run, a leaf on the first IoThread (as blockdev-add).
-            var ioThread = blockdev.Children.IsEmpty ? host.Options.IoThreads[0] : await IoThreadOf(host, blockdev.Children.Values.First());
+            var ioThread = blockdev.Children.IsEmpty ? host.Options.IoThreads[0] : await IoThreadOf(host, blockdev, blockdev.Children.Values.First());
             await Run(host, new AddNode(blockdev.NodeName, blockdev.Driver, blockdev.Options, host.Runtime.Host, ioThread, blockdev.Children), $"--blockdev node-name={blockdev.NodeName}");
         }
         foreach (var export in options.Exports)
@@ -44,8 +44,8 @@ public static class DaemonPlan
         }
     }
 
-    private static async Task<string> IoThreadOf(StorageHost host, string node) =>
-        (await Snapshot(host)).Find(node)?.IoThread ?? throw new ArgumentException($"--blockdev: Cannot find node name '{node}'");
+    private static async Task<string> IoThreadOf(StorageHost host, BlockdevOption blockdev, string node) =>
+        (await Snapshot(host)).Find(node)?.IoThread ?? throw new ArgumentException($"--blockdev node-name={blockdev.NodeName}: Cannot find node name '{node}'");
 
     private static Task<GraphSnapshot> Snapshot(StorageHost host) => host.Graph.Ask<GraphSnapshot>(QueryGraph.Instance, Timeout);
 
@@ -55,7 +55,7 @@ public static class DaemonPlan
         {
             await host.Graph.Ask<WriteCompleted>(command, Timeout);
         }
-        catch (Exception e) when (e is Nodes.Graph.GraphException or IOException or ArgumentException)
+        catch (Exception e) when (Refusal.Is(e))
         {
             throw new ArgumentException($"{option}: {e.Message}", e);
         }

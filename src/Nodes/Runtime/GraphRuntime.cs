@@ -226,7 +226,7 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
             {
                 await OpenAsync(node.Name, node.Driver, node.Options, node.IoThread, node.Children.ToDictionary(c => c.Key, c => c.Value));
             }
-            catch (Exception e) when (e is GraphException or IOException or UnauthorizedAccessException or ArgumentException or Disk.ImagePathException or NotSupportedException)
+            catch (Exception e) when (Refusal.Is(e))
             {
                 _unavailable[node.Name] = e.Message;
             }

@@ -17,7 +17,7 @@ internal static class QemuImg
     public static async Task<string> RunCheckedAsync(params string[] arguments)
     {
         var result = await RunAsync(arguments);
-        Assert.True(result.ExitCode == 0, $"qemu-img {string.Join(' ', arguments)}: {result}");
+        Assert.True(result.ExitCode == 0, result.ToString());
         return result.Stdout;
     }
 
@@ -33,7 +33,7 @@ internal static class QemuImg
         arguments.Add(image);
         var result = await QemuIo.RunAsync([.. arguments]);
         Assert.True(result.ExitCode == 0 && !result.Stdout.Contains("fail", StringComparison.OrdinalIgnoreCase) && result.Stderr.Length == 0,
-            $"qemu-io {string.Join(' ', arguments)}: {result}");
+            result.ToString());
         return result.Stdout;
     }
 
