@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Host.Cli;
+using Host.Daemon;
 using Nodes.Drivers;
 
 namespace Host.Bench;

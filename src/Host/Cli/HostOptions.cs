@@ -1,3 +1,5 @@
+using Host.Daemon;
+
 namespace Host.Cli;
 
 /// <summary>The host's command line, parsed and validated.</summary>

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Actors.GraphLock;
-using Host.Cli;
+using Host.Daemon;
 using Nodes.Commands;
 using Nodes.Runtime;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Host.Qmp;
 using Microsoft.Extensions.Logging;
 using Nodes.Runtime;
 

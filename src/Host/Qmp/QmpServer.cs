@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Host.Hosting;
+using Host.Nbd;
 
 namespace Host.Qmp;
 

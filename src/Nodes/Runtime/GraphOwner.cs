@@ -147,7 +147,7 @@ public sealed class GraphOwner : ReceivePersistentActor
         {
             foreach (var (node, reason) in recovered.Unavailable)
             {
-                _log.Warning("Node '{0}' is unavailable: {1}. The rest of the graph serves; blockdev-del removes it.", node, reason);
+                _log.Warning("Node '{0}' is unavailable: {1}. The rest of the graph serves; blockdev-del removes it.", node, reason.TrimEnd('.'));
             }
             Finish(reply: null, runDeferred: _graph.PendingUnrefs.Count > 0);
         });

@@ -1,4 +1,5 @@
 using Host.Cli;
+using Host.Daemon;
 
 namespace Host.Tests.Cli;
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Host.Nbd;
 using Host.Qmp;
 using Host.Tests.Nbd;
 

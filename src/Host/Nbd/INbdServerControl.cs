@@ -1,4 +1,4 @@
-namespace Host.Qmp;
+namespace Host.Nbd;
 
 /// <summary>
 /// What QMP needs of the host's NBD server (<c>nbd-server-start</c> / <c>nbd-server-stop</c>).

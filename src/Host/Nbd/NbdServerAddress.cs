@@ -1,4 +1,4 @@
-namespace Host.Qmp;
+namespace Host.Nbd;
 
 /// <summary>
 /// Where <c>nbd-server-start</c> listens: QEMU's <c>addr</c>, either

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Nodes.Graph;
 
-namespace Host.Cli;
+namespace Host.Daemon;
 
 /// <summary><c>--blockdev</c>: a node to add, from a key=value list or a JSON object.</summary>
 /// <param name="NodeName">The node's <c>node-name</c>.</param>

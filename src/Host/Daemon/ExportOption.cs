@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Host.Cli;
+namespace Host.Daemon;
 
 /// <summary><c>--export type=nbd,id=e0,node-name=disk0,name=disk0,writable=on[,iothread=io0]</c>.</summary>
 public sealed record ExportOption(string Id, string NodeName, string Name, bool Writable, string? IoThread)

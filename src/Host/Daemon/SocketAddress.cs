@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Host.Cli;
+namespace Host.Daemon;
 
 /// <summary>A socket to listen on: <c>unix</c> with a path, or <c>inet</c> with a host and port.</summary>
 public sealed record SocketAddress(string Type, string HostOrPath, int? Port)

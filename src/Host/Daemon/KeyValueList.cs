@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Host.Cli;
+namespace Host.Daemon;
 
 /// <summary>Parses QEMU's <c>key=value,key=value</c> option lists (a doubled comma is a literal comma).</summary>
 public static class KeyValueList

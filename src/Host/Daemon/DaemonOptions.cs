@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Host.Cli;
+namespace Host.Daemon;
 
 /// <summary>
 /// The qemu-storage-daemon options the host accepts, with the same syntax (key=value lists, and

@@ -1,0 +1,154 @@
+using System.Runtime.InteropServices;
+using Host.Daemon;
+using Host.Nbd;
+using Host.Qmp;
+using Microsoft.Extensions.Logging;
+using HoconConfig = Actors.Config.Config;
+
+namespace Host.Hosting;
+
+/// <summary>
+/// The host process assembled in one place (the composition root): from the resolved
+/// configuration and qemu-storage-daemon's options it starts the <see cref="StorageHost"/> (its
+/// actor system, IoThreads, graph and journal), carries out the options, starts the NBD server
+/// and the QMP monitors, and runs until Ctrl+C, SIGTERM or a QMP <c>quit</c>; disposing it stops
+/// them in reverse order (front ends first, then the actors).
+/// </summary>
+public sealed class HostProcess : IAsyncDisposable
+{
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly List<QmpServer> _monitors = [];
+    private readonly CancellationTokenSource _stop = new();
+    private StorageHost? _host;
+    private NbdServerControl? _nbd;
+
+    private HostProcess(ILoggerFactory loggerFactory) => _loggerFactory = loggerFactory;
+
+    /// <summary>The storage host inside (its name, runtime and actors).</summary>
+    public StorageHost Host => _host ?? throw new InvalidOperationException("The host has not started.");
+
+    /// <summary>
+    /// Starts everything <paramref name="config"/> and <paramref name="daemon"/> describe,
+    /// printing where to connect on <paramref name="output"/>. With no daemon options, the
+    /// host serves its scratch image (<c>host.defaults</c>). A refused option throws
+    /// <see cref="ArgumentException"/> naming it; what did start is stopped first.
+    /// </summary>
+    public static async Task<HostProcess> StartAsync(HoconConfig config, DaemonOptions daemon, TextWriter output)
+    {
+        var process = new HostProcess(LoggerFactory.Create(builder => builder.AddSimpleConsole(o => o.SingleLine = true)));
+        try
+        {
+            await process.StartPartsAsync(config, daemon, output);
+            return process;
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Completes when the host is asked to stop: Ctrl+C, SIGTERM or a QMP <c>quit</c>.</summary>
+    public async Task WaitForStopAsync()
+    {
+        // Ctrl+C and SIGTERM (systemd, kill) stop the host the same way: front ends close first.
+        Console.CancelKeyPress += OnCancelKeyPress;
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            _stop.Cancel();
+        });
+        try
+        {
+            await Task.WhenAny([Task.Delay(Timeout.Infinite, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default), .. _monitors.Select(m => m.WhenQuitRequested)]);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= OnCancelKeyPress;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var monitor in _monitors)
+        {
+            await monitor.StopAsync();
+        }
+        if (_nbd is not null)
+        {
+            await _nbd.DisposeAsync();
+        }
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+        _loggerFactory.Dispose();
+        _stop.Dispose();
+    }
+
+    private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
+    {
+        e.Cancel = true;
+        _stop.Cancel();
+    }
+
+    private async Task StartPartsAsync(HoconConfig config, DaemonOptions daemon, TextWriter output)
+    {
+        var settings = config.GetConfig("host");
+        var runDefaults = daemon.IsEmpty;
+        if (runDefaults)
+        {
+            daemon = DefaultDaemon(settings.GetConfig("defaults"));
+        }
+        _host = await StorageHost.StartAsync(config, new StorageHostOptions(
+            settings.GetString("data-dir"),
+            settings.GetString("images-dir"),
+            [.. settings.GetStringList("iothreads").Union(daemon.IoThreads)]), _loggerFactory);
+        if (runDefaults)
+        {
+            CreateScratchImage(_host, settings.GetConfig("defaults"));
+        }
+        await DaemonPlan.RunAsync(_host, daemon);
+        _nbd = new NbdServerControl(_host.Runtime, _loggerFactory.CreateLogger("Host.Nbd"));
+        if (daemon.NbdServer is { } address)
+        {
+            await _nbd.StartAsync(address.Type == "unix" ? new NbdServerAddress.Unix(address.HostOrPath) : new NbdServerAddress.Inet(address.HostOrPath, $"{address.Port}"), CancellationToken.None);
+            var uri = address.Type == "unix" ? $"nbd+unix:///EXPORT?socket={address.HostOrPath}" : $"nbd://{address.HostOrPath}:{address.Port}/EXPORT";
+            var first = daemon.Exports.FirstOrDefault()?.Name ?? "EXPORT";
+            await output.WriteLineAsync($"NBD server on {address}; try: nbdinfo --list '{uri.Replace("EXPORT", "")}' or qemu-io -f raw -c 'read 0 4k' '{uri.Replace("EXPORT", first)}'");
+        }
+        foreach (var chardev in daemon.Monitors.Select(id => daemon.Chardevs[id]))
+        {
+            var monitor = new QmpServer(_host, _nbd);
+            await monitor.StartAsync(chardev.ToEndPoint());
+            _monitors.Add(monitor);
+            await output.WriteLineAsync($"QMP monitor on {chardev}{(chardev.Type == "inet" ? $"; try: echo '{{\"execute\":\"qmp_capabilities\"}}' | nc {chardev.HostOrPath} {chardev.Port}" : "")}");
+        }
+    }
+
+    /// <summary>
+    /// The daemon a host runs without options: the scratch image as raw over file, exported
+    /// writable as <c>scratch</c> over NBD on loopback, and a QMP monitor on loopback.
+    /// </summary>
+    private static DaemonOptions DefaultDaemon(HoconConfig defaults)
+    {
+        var image = defaults.GetString("scratch-image");
+        return new DaemonOptions()
+            .With("--blockdev", $"driver=file,node-name=scratch-file,filename={image}")
+            .With("--blockdev", "driver=raw,node-name=scratch,file=scratch-file")
+            .With("--nbd-server", $"addr.type=inet,addr.host=127.0.0.1,addr.port={defaults.GetInt("nbd-port")}")
+            .With("--export", "type=nbd,id=scratch,node-name=scratch,name=scratch,writable=on")
+            .With("--chardev", $"socket,id=qmp,host=127.0.0.1,port={defaults.GetInt("qmp-port")},server=on,wait=off")
+            .With("--monitor", "chardev=qmp");
+    }
+
+    private static void CreateScratchImage(StorageHost host, HoconConfig defaults)
+    {
+        var image = defaults.GetString("scratch-image");
+        if (!File.Exists(Path.Combine(host.Options.ImagesDir, image)))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(host.Options.ImagesDir, image))!);
+            host.Disk.Create(image, defaults.GetBytes("scratch-size"));
+        }
+    }
+}
