@@ -134,7 +134,7 @@ public sealed class AkkaHandoverTests : IDisposable
     {
         var akka = ToAkka("");
 
-        Assert.Equal(Reference.GetString("actors.cluster"), akka.GetString("actors.cluster"));
+        Assert.Equal(Reference.GetString("actors.host"), akka.GetString("actors.host"));
         Assert.Equal(Reference.GetStringList("host.iothreads"), akka.GetStringList("host.iothreads"));
     }
 

@@ -17,8 +17,6 @@ public sealed class PersistenceConfigTests
         }
         Assert.True(config.GetBoolean("akka.persistence.journal.sql.auto-initialize"));
         Assert.True(config.GetBoolean("akka.persistence.snapshot-store.sql.auto-initialize"));
-        // The journal before Akka.NET keeps its own file, read once by LegacyGraphJournal.
-        Assert.Equal("/srv/data/journal.db", config.GetString("actors.persistence.sqlite.path"));
     }
 
     [Fact]
