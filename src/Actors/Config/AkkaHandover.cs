@@ -53,15 +53,14 @@ public static class AkkaHandover
 
     /// <summary>
     /// Creates and starts an Akka actor system named <paramref name="name"/> on
-    /// <see cref="ToAkka"/>'s config, with a <see cref="LoggerFactorySetup"/> so that Akka's
-    /// <see cref="LoggerFactoryLogger"/> (named in <c>akka.loggers</c> by reference.conf) writes Akka's
+    /// <see cref="ToAkka"/>'s config, with a <see cref="LoggerFactorySetup"/> so that
+    /// <see cref="AkkaLogger"/> (named in <c>akka.loggers</c> by reference.conf) writes Akka's
     /// log into <paramref name="loggerFactory"/>, and attaches the factory to the
     /// <see cref="LoggerFactoryStdoutLogger"/>, so that what Akka logs while its loggers do not run
     /// (while the system stops) goes there too instead of to stdout. Without a factory the log goes
     /// nowhere (a system without that setup would fail to start its logger). Akka filters by
-    /// <c>akka.loglevel</c> first, then the factory by its own rules; every entry has the category
-    /// <c>Akka.Actor.ActorSystem</c>, and its text starts with Akka's
-    /// <c>[LEVEL][timestamp][Thread n][source]</c>.
+    /// <c>akka.loglevel</c> first, then the factory by its own rules; an entry's category is its
+    /// source (an actor's path) and its text the message alone.
     /// </summary>
     public static AkkaActorSystem CreateSystem(string name, Config resolved, ILoggerFactory? loggerFactory, params AkkaConfig[] pluginDefaults)
     {

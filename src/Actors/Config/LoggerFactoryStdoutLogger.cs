@@ -1,6 +1,5 @@
 using Akka.Event;
 using Microsoft.Extensions.Logging;
-using AkkaLogLevel = Akka.Event.LogLevel;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 
 namespace Actors.Config;
@@ -12,26 +11,24 @@ namespace Actors.Config;
 /// <c>akka.stdout-loglevel</c>), after they stop (at <c>akka.loglevel</c>), and, when a logger actor stops,
 /// for every event still queued in its mailbox (Akka's <c>LoggerMailbox</c> drains them here whatever the
 /// level). With Akka's <c>StandardOutLogger</c> those last events (often CoordinatedShutdown's own INFO
-/// line) reach stdout now and then, as the logger stops in a race with the events sent to it. Until it
-/// is attached it prints as Akka's does, so a system created another way loses nothing.
+/// line) reach stdout now and then, as the logger stops in a race with the events sent to it. It writes
+/// as <see cref="AkkaLogger"/> does; until it is attached it prints as Akka's does, so a system created
+/// another way loses nothing.
 /// </summary>
 public sealed class LoggerFactoryStdoutLogger : StandardOutLogger
 {
-    // The category LoggerFactoryLogger writes every Akka entry under.
-    private const string Category = "Akka.Actor.ActorSystem";
-
-    private volatile ILogger? _logger;
+    private volatile ILoggerFactory? _factory;
 
     /// <summary>
     /// From now on, writes to <paramref name="loggerFactory"/>. Called once the system exists: Akka
     /// creates this logger with its settings, before anything could hand it a factory.
     /// </summary>
-    internal void Attach(ILoggerFactory loggerFactory) => _logger = loggerFactory.CreateLogger(Category);
+    internal void Attach(ILoggerFactory loggerFactory) => _factory = loggerFactory;
 
     /// <summary>Writes a log event (or any other message) to the attached factory, or prints it until one is attached.</summary>
     protected override void Log(object message)
     {
-        if (_logger is not { } logger)
+        if (_factory is not { } factory)
         {
             base.Log(message);
             return;
@@ -39,33 +36,15 @@ public sealed class LoggerFactoryStdoutLogger : StandardOutLogger
 
         if (message is LogEvent logEvent)
         {
-            string text;
-            try
+            // Akka's log filter (LogFilterSetup) applies here as it does to its StandardOutLogger.
+            if (Filter.ShouldTryKeepMessage(logEvent, out _))
             {
-                // Akka's log filter (LogFilterSetup) applies here as it does to its StandardOutLogger.
-                if (!Filter.ShouldTryKeepMessage(logEvent, out text))
-                {
-                    return;
-                }
+                AkkaLogger.Write(factory, logEvent);
             }
-            catch (FormatException e)
-            {
-                text = $"[{logEvent.LogSource}] a log message that does not match its arguments: {e.Message}";
-            }
-
-            logger.Log(LevelOf(logEvent.LogLevel()), default, text, logEvent.Cause, static (t, _) => t);
         }
         else
         {
-            logger.Log(LogLevel.Information, default, message, null, static (m, _) => m.ToString() ?? "");
+            factory.CreateLogger("akka").Log(LogLevel.Information, default, message, null, static (m, _) => m.ToString() ?? "");
         }
     }
-
-    private static LogLevel LevelOf(AkkaLogLevel level) => level switch
-    {
-        AkkaLogLevel.DebugLevel => LogLevel.Debug,
-        AkkaLogLevel.InfoLevel => LogLevel.Information,
-        AkkaLogLevel.WarningLevel => LogLevel.Warning,
-        _ => LogLevel.Error,
-    };
 }

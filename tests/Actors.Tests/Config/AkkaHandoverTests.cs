@@ -7,7 +7,7 @@ namespace Actors.Tests.Config;
 
 public sealed class AkkaHandoverTests : IDisposable
 {
-    private const string LoggerFactoryLogger = "Akka.Hosting.Logging.LoggerFactoryLogger, Akka.Hosting";
+    private const string LoggerFactoryLogger = "Actors.Config.AkkaLogger, Actors";
     private readonly string _dir = Directory.CreateTempSubdirectory("akka-handover-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
