@@ -139,7 +139,15 @@ public sealed class GraphOwner : ReceivePersistentActor
         Command<LiveApplied>(applied => PersistEvents(applied.Events));
         Command<LiveFailed>(failed =>
         {
-            _log.Error(failed.Cause, "{0} failed on the live nodes; the graph is as it was.", _write!.Reason);
+            if (Refusal.Is(failed.Cause))
+            {
+                // The requester gets the reason; a refusal is no fault of the host.
+                _log.Info("{0} was refused by the live nodes ({1}); the graph is as it was.", _write!.Reason, failed.Cause.Message);
+            }
+            else
+            {
+                _log.Error(failed.Cause, "{0} failed on the live nodes; the graph is as it was.", _write!.Reason);
+            }
             Restore(failed.ModelBefore);
             Finish(new Status.Failure(failed.Cause), runDeferred: false);
         });
