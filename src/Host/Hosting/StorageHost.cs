@@ -104,14 +104,26 @@ public sealed class StorageHost : IAsyncDisposable
         {
             runtime.AddIoThread(await IoThread.StartAsync(system, name, aggregator, lockOptions));
         }
-        // A data dir the engine wrote before Akka.NET: its journal is imported once, and kept.
-        var legacy = options.LegacyHistory ?? (() => LegacyGraphJournal.ReadSqlite(Path.Combine(options.DataDir, LegacyGraphJournal.FileName), system.Serialization));
+        var legacy = options.LegacyHistory ?? (() => LegacyHistory(config, options.DataDir, system));
         var settings = new GraphOwnerSettings(config.GetInt("actors.persistence.snapshot-every"), legacy);
         var graph = system.ActorOf(GraphOwner.SupervisedProps(coordinator, runtime, settings), "graph");
         // Answered once recovery is done (the owner holds queries until then).
         await graph.Ask<GraphSnapshot>(QueryGraph.Instance, options.RecoveryTimeout);
         return new StorageHost(system, options, coordinator, aggregator, runtime, graph, disk, lockOptions);
     }
+
+    /// <summary>
+    /// The graph's history in the journal the engine wrote before Akka.NET, imported once into an
+    /// empty journal (the old one is kept): the PostgreSQL journal an old configuration names
+    /// (<c>actors.persistence.journal = postgres</c>), else the data dir's <c>journal.db</c>.
+    /// </summary>
+    private static IReadOnlyList<IGraphEvent>? LegacyHistory(HoconConfig config, string dataDir, ActorSystem system) =>
+        config.GetString("actors.persistence.journal", "sqlite") == "postgres"
+            ? LegacyGraphJournal.ReadPostgres(
+                config.GetString("actors.persistence.postgres.connection-string"),
+                config.GetString("actors.persistence.postgres.schema", "public"),
+                system.Serialization)
+            : LegacyGraphJournal.ReadSqlite(Path.Combine(dataDir, LegacyGraphJournal.FileName), system.Serialization);
 
     /// <summary>Starts an IoThread (QMP <c>object-add iothread</c>) and makes it available to nodes.</summary>
     public async Task<IoThread> AddIoThreadAsync(string name)
