@@ -115,6 +115,7 @@ public sealed class GraphOwner : ReceivePersistentActor
 
     private void Ready()
     {
+        SnapshotReplies();
         Command<IGraphCommand>(command => BeginWrite(new PendingWrite(command.GetType().Name, command, Sender)));
         Command<RemoveIoThread>(remove => BeginWrite(new PendingWrite($"remove IoThread '{remove.IoThread}'", remove, Sender)));
         Command<QueryGraph>(_ => Sender.Tell(GraphSnapshot.Of(_graph, _runtime)));
@@ -130,6 +131,7 @@ public sealed class GraphOwner : ReceivePersistentActor
     /// <summary>Steps 2 to 4: everything else waits.</summary>
     private void Writing()
     {
+        SnapshotReplies();
         Command<WriteGranted>(granted =>
         {
             _section = new WriteSection(granted.Epoch);
@@ -241,6 +243,7 @@ public sealed class GraphOwner : ReceivePersistentActor
     /// </summary>
     private void Deferred()
     {
+        SnapshotReplies();
         Command<RunDeferred>(run => CloseNext(run.Epoch));
         Command<NodeClosedLive>(closed =>
         {
@@ -272,6 +275,13 @@ public sealed class GraphOwner : ReceivePersistentActor
         }
         _closesTried.Add(node);
         _runtime.CloseNodeAsync(node).PipeTo(Self, success: () => new NodeClosedLive(node, epoch), failure: e => new CloseFailed(node, epoch, e));
+    }
+
+    /// <summary>A snapshot is an optimisation: one that fails to save costs a longer replay, and is said so.</summary>
+    private void SnapshotReplies()
+    {
+        Command<SaveSnapshotSuccess>(_ => { });
+        Command<SaveSnapshotFailure>(failure => _log.Warning("The graph's snapshot at event {0} could not be saved ({1}); the next start replays more events.", failure.Metadata.SequenceNr, failure.Cause.Message));
     }
 
     private void SnapshotIfDue()
