@@ -20,7 +20,7 @@ public sealed record DemoReport
 
     public int GraphChangesPlanned { get; init; }
 
-    /// <summary>Coordinator write sections run by the host (graph changes, recording closes, setup).</summary>
+    /// <summary>Coordinator write sections run by the host (graph changes and setup; closes are recorded after unlock, in none).</summary>
     public long WriteSections { get; init; }
 
     /// <summary>How long writers waited for the readers to leave (from the Coordinator).</summary>

@@ -7,7 +7,7 @@ using Nodes.Commands;
 namespace Host.Demo;
 
 /// <summary>
-/// The graph changes the demo makes while I/O runs, each sent to the host's GraphService as QMP
+/// The graph changes the demo makes while I/O runs, each sent to the host's graph owner as QMP
 /// would send it, so each is a Coordinator write section that drains the I/O in flight:
 /// <code>
 ///   export 'disk' ─→ disk (raw) ─file→ disk-file (file: disk.raw)      on the first IoThread

@@ -3,7 +3,7 @@ namespace Host.Nbd;
 /// <summary>
 /// What QMP needs of the host's NBD server (<c>nbd-server-start</c> / <c>nbd-server-stop</c>).
 /// The server serves the graph's exports by name; QMP adds and removes exports through the
-/// GraphService, so this contract is about the listening socket and the clients attached to an
+/// graph's owner, so this contract is about the listening socket and the clients attached to an
 /// export (<c>block-export-del</c>'s modes). Failures throw with a
 /// message fit to show the user as a <c>GenericError</c> (e.g. "NBD server already running").
 /// </summary>

@@ -16,7 +16,7 @@ namespace Host.Qmp;
 
 /// <summary>
 /// The QMP commands past negotiation, with QEMU's names, argument names and error classes.
-/// Every graph change is a command to the host's GraphService (never a direct edit), and its
+/// Every graph change is a command to the host's graph owner (never a direct edit), and its
 /// <see cref="GraphException"/> becomes the <c>GenericError</c> desc word for word.
 /// </summary>
 internal sealed class QmpCommands
