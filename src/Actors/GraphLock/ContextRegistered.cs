@@ -10,4 +10,4 @@ namespace Actors.GraphLock;
 /// <param name="Epoch">The current write epoch.</param>
 /// <param name="WriterActive">A writer is waiting or writing: park readers and report for <paramref name="Epoch"/>.</param>
 [Manifest("graph-lock.context-registered.v1")]
-public sealed record ContextRegistered(string Context, long Epoch, bool WriterActive);
+public sealed record ContextRegistered(string Context, long Epoch, bool WriterActive) : IGraphLockMessage;

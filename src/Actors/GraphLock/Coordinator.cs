@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
 
 namespace Actors.GraphLock;
@@ -15,6 +16,13 @@ namespace Actors.GraphLock;
 /// request order. No code crosses into it: requesters change the graph themselves while they
 /// hold the write.
 /// </summary>
+/// <remarks>
+/// In a cluster it runs as a singleton and counts the members: a write is granted only once every
+/// member that is up has a context registered here (its host's aggregator), so a Coordinator that
+/// just took over never grants a write while a host it has not heard of yet still has readers
+/// inside. A member that dies is downed, then removed: its contexts are dropped (DeathWatch) and it
+/// is no longer waited for, so no write waits forever for readers that died with their host.
+/// </remarks>
 public sealed class Coordinator : ReceiveActor
 {
     private readonly GraphLockOptions _options;
@@ -24,6 +32,9 @@ public sealed class Coordinator : ReceiveActor
     private readonly Queue<PendingWrite> _nested = new();
     private readonly HashSet<string> _awaitingWriteEnded = new(StringComparer.Ordinal);
     private readonly LatencyRecorder _writeWait = new();
+    // In a cluster: the members that are up, each of which must have registered before a write.
+    private readonly HashSet<Address> _members = [];
+    private Address? _selfAddress;
     private PendingWrite? _current;
     private bool _granted;
     // The writer whose deferred work runs now; queued writers wait until it is done.
@@ -62,6 +73,12 @@ public sealed class Coordinator : ReceiveActor
             }
         });
         Receive<Terminated>(OnTerminated);
+        Receive<ClusterEvent.MemberUp>(up => _members.Add(up.Member.Address));
+        Receive<ClusterEvent.MemberRemoved>(removed =>
+        {
+            _members.Remove(removed.Member.Address);
+            CheckDrained();
+        });
         Receive<QueryGraphLock>(_ => Sender.Tell(Status(), Self));
     }
 
@@ -69,6 +86,28 @@ public sealed class Coordinator : ReceiveActor
     public static Props Props(GraphLockOptions options) => Akka.Actor.Props.Create(() => new Coordinator(options));
 
     private bool HasWriter => _current is not null;
+
+    protected override void PreStart()
+    {
+        if (Context.System is ExtendedActorSystem { Provider: IClusterActorRefProvider })
+        {
+            var cluster = Cluster.Get(Context.System);
+            _selfAddress = cluster.SelfAddress;
+            cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved));
+        }
+    }
+
+    protected override void PostStop()
+    {
+        if (_selfAddress is not null)
+        {
+            Cluster.Get(Context.System).Unsubscribe(Self);
+        }
+    }
+
+    /// <summary>Whether every member that is up has registered a context (always, outside a cluster).</summary>
+    private bool EveryMemberCounted() =>
+        _members.Count == 0 || _members.IsSubsetOf(_contexts.Refs.Select(r => r.Path.Address.HasLocalScope ? _selfAddress! : r.Path.Address));
 
     private void OnRequestWrite(RequestWrite request)
     {
@@ -168,7 +207,7 @@ public sealed class Coordinator : ReceiveActor
     /// </summary>
     private void CheckDrained()
     {
-        if (!HasWriter || _granted || !_contexts.AllReported(_epoch) || _contexts.Readers != 0)
+        if (!HasWriter || _granted || !_contexts.AllReported(_epoch) || _contexts.Readers != 0 || !EveryMemberCounted())
         {
             return;
         }

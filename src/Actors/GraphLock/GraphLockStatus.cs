@@ -15,4 +15,4 @@ public sealed record GraphLockStatus(
     long WritesDone,
     long DeferredActionsRun,
     long DeferredActionsFailed,
-    LatencySummary WriteWait);
+    LatencySummary WriteWait) : IGraphLockMessage;

@@ -8,21 +8,41 @@ namespace Actors.GraphLock;
 /// plays the Coordinator's part, forwarding BeginWrite/EndWrite and reporting their sum (plus
 /// the orphaned balance of IoThreads that left) once all reported, and again on every change.
 /// </summary>
+/// <remarks>
+/// In a cluster the Coordinator is a singleton reached through a proxy: the aggregator registers
+/// through it, then talks to the Coordinator that answered, and watches it. When that
+/// Coordinator dies (its host died, or handed over), the aggregator registers again through the
+/// proxy; meanwhile readers inside keep running and parked ones stay parked: Case 1, no write was
+/// under way: the new Coordinator grants no write before this host registered and reported
+/// (it waits for every member, see <see cref="Coordinator"/>); Case 2, the dead one's write was
+/// under way: its readers stay parked until the new Coordinator answers this host's registration
+/// (with no writer, they resume). A new Coordinator counts its epochs from zero, so toward its
+/// IoThreads the aggregator shifts them past every epoch it used before: a late report of the old
+/// Coordinator's epochs can never pass for a report of the new one's.
+/// </remarks>
 public sealed class HostAggregator : ReceiveActor
 {
     private readonly string _context;
-    private readonly IActorRef _coordinator;
+    // Where the host registers (the Coordinator, or the proxy of the Coordinator singleton), and
+    // the Coordinator that answered.
+    private readonly IActorRef _registrar;
+    private IActorRef _coordinator;
     private readonly ContextTable _iothreads = new();
     private readonly HashSet<string> _awaitingWriteEnded = new(StringComparer.Ordinal);
     private bool _registered;
     private bool _writerActive = true;
+    // The Coordinator's epoch, and the epoch told to the IoThreads: the Coordinator's plus an
+    // offset that grows when a new Coordinator takes over.
     private long _epoch;
+    private long _localEpoch;
+    private long _epochOffset;
     private int? _lastReported;
     private bool _writeEndedOwed;
 
     public HostAggregator(string host, IActorRef coordinator)
     {
         _context = "host:" + host;
+        _registrar = coordinator;
         _coordinator = coordinator;
 
         // ---- from the IoThreads of this host
@@ -33,7 +53,7 @@ public sealed class HostAggregator : ReceiveActor
         });
         Receive<WriteEnded>(ended =>
         {
-            if (ended.Epoch == _epoch && _awaitingWriteEnded.Remove(ended.Context))
+            if (ended.Epoch == _localEpoch && _awaitingWriteEnded.Remove(ended.Context))
             {
                 AcknowledgeIfEnded();
             }
@@ -43,7 +63,7 @@ public sealed class HostAggregator : ReceiveActor
             _iothreads.Register(register.Context, register.Ref);
             Context.Watch(register.Ref);
             // Until this host is registered upstream, its IoThreads park too.
-            register.Ref.Tell(new ContextRegistered(register.Context, _epoch, _writerActive), Self);
+            register.Ref.Tell(new ContextRegistered(register.Context, _localEpoch, _writerActive), Self);
         });
         Receive<UnregisterContext>(unregister =>
         {
@@ -60,14 +80,18 @@ public sealed class HostAggregator : ReceiveActor
             }
             else if (terminated.ActorRef.Equals(_coordinator))
             {
-                // The Coordinator stopped counting this host: its IoThreads must not admit readers.
-                Context.Stop(Self);
+                CoordinatorLost();
             }
         });
 
         // ---- from the Coordinator
         Receive<ContextRegistered>(registered => registered.Context == _context, registered =>
         {
+            if (!Sender.Equals(_coordinator))
+            {
+                _coordinator = Sender;
+                Context.Watch(_coordinator);
+            }
             _registered = true;
             if (registered.WriterActive)
             {
@@ -87,18 +111,40 @@ public sealed class HostAggregator : ReceiveActor
 
     protected override void PreStart()
     {
-        Context.Watch(_coordinator);
-        _coordinator.Tell(new RegisterContext(_context, Self), Self);
+        Context.Watch(_registrar);
+        _registrar.Tell(new RegisterContext(_context, Self), Self);
+    }
+
+    /// <summary>
+    /// The Coordinator this host reported to is gone. Reached directly, it was the only one: it
+    /// stopped counting this host, whose IoThreads must then not admit readers, so the aggregator
+    /// stops and takes them with it. Reached through a proxy (a singleton), a new one takes over:
+    /// register with it (see the remarks).
+    /// </summary>
+    private void CoordinatorLost()
+    {
+        if (_coordinator.Equals(_registrar))
+        {
+            Context.Stop(Self);
+            return;
+        }
+        Context.Unwatch(_coordinator);
+        _coordinator = _registrar;
+        _registered = false;
+        _writeEndedOwed = false;
+        _epochOffset = _localEpoch + 1;
+        _registrar.Tell(new RegisterContext(_context, Self), Self);
     }
 
     private void Begin(long epoch)
     {
         _epoch = epoch;
+        _localEpoch = epoch + _epochOffset;
         _writerActive = true;
         _lastReported = null;
         foreach (var iothread in _iothreads.Refs)
         {
-            iothread.Tell(new BeginWrite(epoch), Self);
+            iothread.Tell(new BeginWrite(_localEpoch), Self);
         }
         ReportIfComplete();
     }
@@ -106,6 +152,7 @@ public sealed class HostAggregator : ReceiveActor
     private void End(long epoch, bool acknowledge)
     {
         _epoch = epoch;
+        _localEpoch = epoch + _epochOffset;
         _writerActive = false;
         _awaitingWriteEnded.Clear();
         foreach (var id in _iothreads.Ids)
@@ -114,7 +161,7 @@ public sealed class HostAggregator : ReceiveActor
         }
         foreach (var iothread in _iothreads.Refs)
         {
-            iothread.Tell(new EndWrite(epoch), Self);
+            iothread.Tell(new EndWrite(_localEpoch), Self);
         }
         _writeEndedOwed = acknowledge;
         AcknowledgeIfEnded();
@@ -123,7 +170,7 @@ public sealed class HostAggregator : ReceiveActor
     /// <summary>Reports the host's sum once every IoThread reported for the epoch, and whenever it changes.</summary>
     private void ReportIfComplete()
     {
-        if (!_registered || !_writerActive || !_iothreads.AllReported(_epoch))
+        if (!_registered || !_writerActive || !_iothreads.AllReported(_localEpoch))
         {
             return;
         }

@@ -8,4 +8,4 @@ namespace Actors.GraphLock;
 /// <param name="Readers">Readers inside the graph on that context; negative after readers migrated away.</param>
 /// <param name="Parked">Readers waiting for the write to end.</param>
 [Manifest("graph-lock.reader-report.v1")]
-public sealed record ReaderReport(string Context, long Epoch, int Readers, int Parked);
+public sealed record ReaderReport(string Context, long Epoch, int Readers, int Parked) : IGraphLockMessage;

@@ -5,4 +5,4 @@ namespace Actors.GraphLock;
 
 /// <summary>A context (IoThread or host aggregator) joins the graph lock; answered with <see cref="ContextRegistered"/>.</summary>
 [Manifest("graph-lock.register-context.v1")]
-public sealed record RegisterContext(string Context, IActorRef Ref);
+public sealed record RegisterContext(string Context, IActorRef Ref) : IGraphLockMessage;

@@ -8,4 +8,4 @@ namespace Actors.GraphLock;
 /// <see cref="RunDeferred"/>, and no queued writer starts until it answers <see cref="DeferredDone"/>.
 /// </summary>
 [Manifest("graph-lock.release-write.v1")]
-public sealed record ReleaseWrite(long Epoch, bool RunDeferred);
+public sealed record ReleaseWrite(long Epoch, bool RunDeferred) : IGraphLockMessage;

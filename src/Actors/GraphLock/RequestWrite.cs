@@ -10,4 +10,4 @@ namespace Actors.GraphLock;
 /// queued writer.
 /// </summary>
 [Manifest("graph-lock.request-write.v1")]
-public sealed record RequestWrite(string Reason);
+public sealed record RequestWrite(string Reason) : IGraphLockMessage;

@@ -7,4 +7,4 @@ namespace Actors.GraphLock;
 /// resumed its parked readers. Sent again after each write the deferred work itself requested.
 /// </summary>
 [Manifest("graph-lock.run-deferred.v1")]
-public sealed record RunDeferred(long Epoch);
+public sealed record RunDeferred(long Epoch) : IGraphLockMessage;

@@ -6,4 +6,4 @@ namespace Actors.GraphLock;
 /// <param name="Epoch">Its write epoch.</param>
 /// <param name="Waited">From the request to entering the write section.</param>
 [Manifest("graph-lock.write-completed.v1")]
-public sealed record WriteCompleted(long Epoch, TimeSpan Waited);
+public sealed record WriteCompleted(long Epoch, TimeSpan Waited) : IGraphLockMessage;

@@ -4,4 +4,4 @@ namespace Actors.GraphLock;
 
 /// <summary>A context processed <see cref="EndWrite"/>: its parked readers were resumed.</summary>
 [Manifest("graph-lock.write-ended.v1")]
-public sealed record WriteEnded(string Context, long Epoch);
+public sealed record WriteEnded(string Context, long Epoch) : IGraphLockMessage;

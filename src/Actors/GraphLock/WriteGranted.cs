@@ -6,4 +6,4 @@ namespace Actors.GraphLock;
 /// <param name="Epoch">The write's epoch; <see cref="ReleaseWrite"/> names it.</param>
 /// <param name="Waited">From the request to the grant.</param>
 [Manifest("graph-lock.write-granted.v1")]
-public sealed record WriteGranted(long Epoch, TimeSpan Waited);
+public sealed record WriteGranted(long Epoch, TimeSpan Waited) : IGraphLockMessage;

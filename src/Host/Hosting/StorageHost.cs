@@ -2,6 +2,7 @@ using Actors.Config;
 using Actors.GraphLock;
 using Actors.IoThreads;
 using Akka.Actor;
+using Akka.Cluster.Tools.Singleton;
 using Akka.Persistence.Sql;
 using Microsoft.Extensions.Logging;
 using Nodes.Disk;
@@ -91,7 +92,7 @@ public sealed class StorageHost : IAsyncDisposable
     {
         var lockOptions = options.LockOptions ?? GraphLockOptions.FromConfig(config);
         var host = config.GetString("actors.host");
-        var coordinator = system.ActorOf(Actors.GraphLock.Coordinator.Props(lockOptions), "coordinator");
+        var coordinator = StartCoordinator(system, lockOptions);
         var aggregator = system.ActorOf(HostAggregator.Props(host, coordinator), "host-aggregator");
         Directory.CreateDirectory(options.DataDir);
         Directory.CreateDirectory(options.ImagesDir);
@@ -110,6 +111,22 @@ public sealed class StorageHost : IAsyncDisposable
         // Answered once recovery is done (the owner holds queries until then).
         await graph.Ask<GraphSnapshot>(QueryGraph.Instance, options.RecoveryTimeout);
         return new StorageHost(system, options, coordinator, aggregator, runtime, graph, disk, lockOptions);
+    }
+
+    /// <summary>
+    /// The Coordinator: an actor of this host's when it runs alone; in a cluster, a singleton on the
+    /// oldest member (Akka's <see cref="ClusterSingletonManager"/> on every host), reached through
+    /// a <see cref="ClusterSingletonProxy"/> that follows it when it moves to another host.
+    /// </summary>
+    private static IActorRef StartCoordinator(ActorSystem system, GraphLockOptions lockOptions)
+    {
+        var props = Actors.GraphLock.Coordinator.Props(lockOptions);
+        if (system is not ExtendedActorSystem { Provider: Akka.Cluster.IClusterActorRefProvider })
+        {
+            return system.ActorOf(props, "coordinator");
+        }
+        system.ActorOf(ClusterSingletonManager.Props(props, PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "coordinator");
+        return system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator", ClusterSingletonProxySettings.Create(system)), "coordinator-proxy");
     }
 
     /// <summary>
