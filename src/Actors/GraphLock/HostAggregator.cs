@@ -20,8 +20,14 @@ namespace Actors.GraphLock;
 /// IoThreads the aggregator shifts them past every epoch it used before: a late report of the old
 /// Coordinator's epochs can never pass for a report of the new one's.
 /// </remarks>
-public sealed class HostAggregator : ReceiveActor
+public sealed class HostAggregator : ReceiveActor, IWithTimers
 {
+    /// <summary>
+    /// How often a host registers again with a new Coordinator until it answers: the proxy may
+    /// still send the first try to the one that died (it learns of the death on its own).
+    /// </summary>
+    public static readonly TimeSpan RegisterAgainEvery = TimeSpan.FromSeconds(1);
+
     private readonly string _context;
     // Where the host registers (the Coordinator, or the proxy of the Coordinator singleton), and
     // the Coordinator that answered.
@@ -87,6 +93,7 @@ public sealed class HostAggregator : ReceiveActor
         // ---- from the Coordinator
         Receive<ContextRegistered>(registered => registered.Context == _context, registered =>
         {
+            Timers.Cancel(RegisterAgain.Instance);
             if (!Sender.Equals(_coordinator))
             {
                 _coordinator = Sender;
@@ -103,9 +110,12 @@ public sealed class HostAggregator : ReceiveActor
                 End(registered.Epoch, acknowledge: false);
             }
         });
+        Receive<RegisterAgain>(_ => _registrar.Tell(new RegisterContext(_context, Self), Self));
         Receive<BeginWrite>(begin => Begin(begin.Epoch));
         Receive<EndWrite>(end => End(end.Epoch, acknowledge: true));
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(string host, IActorRef coordinator) => Akka.Actor.Props.Create(() => new HostAggregator(host, coordinator));
 
@@ -133,7 +143,8 @@ public sealed class HostAggregator : ReceiveActor
         _registered = false;
         _writeEndedOwed = false;
         _epochOffset = _localEpoch + 1;
-        _registrar.Tell(new RegisterContext(_context, Self), Self);
+        Self.Tell(RegisterAgain.Instance);
+        Timers.StartPeriodicTimer(RegisterAgain.Instance, RegisterAgain.Instance, RegisterAgainEvery);
     }
 
     private void Begin(long epoch)
@@ -196,5 +207,10 @@ public sealed class HostAggregator : ReceiveActor
         _awaitingWriteEnded.Remove(id);
         ReportIfComplete();
         AcknowledgeIfEnded();
+    }
+
+    private sealed record RegisterAgain
+    {
+        public static readonly RegisterAgain Instance = new();
     }
 }

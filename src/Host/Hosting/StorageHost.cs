@@ -92,7 +92,7 @@ public sealed class StorageHost : IAsyncDisposable
     {
         var lockOptions = options.LockOptions ?? GraphLockOptions.FromConfig(config);
         var host = config.GetString("actors.host");
-        var coordinator = StartCoordinator(system, lockOptions);
+        var coordinator = StartOnePerCluster(system, Actors.GraphLock.Coordinator.Props(lockOptions), "coordinator");
         var aggregator = system.ActorOf(HostAggregator.Props(host, coordinator), "host-aggregator");
         Directory.CreateDirectory(options.DataDir);
         Directory.CreateDirectory(options.ImagesDir);
@@ -107,26 +107,28 @@ public sealed class StorageHost : IAsyncDisposable
         }
         var legacy = options.LegacyHistory ?? (() => LegacyHistory(config, options.DataDir, system));
         var settings = new GraphOwnerSettings(config.GetInt("actors.persistence.snapshot-every"), legacy);
-        var graph = system.ActorOf(GraphOwner.SupervisedProps(coordinator, runtime, settings), "graph");
-        // Answered once recovery is done (the owner holds queries until then).
-        await graph.Ask<GraphSnapshot>(QueryGraph.Instance, options.RecoveryTimeout);
+        var graph = StartOnePerCluster(system, GraphOwner.SupervisedProps(coordinator, drivers, settings), "graph");
+        // Completes once the owner recovered the graph and opened this host's nodes.
+        var opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        system.ActorOf(HostNodes.Props(runtime, options.IoThreads.FirstOrDefault(), graph, opened), "host-nodes");
+        await opened.Task.WaitAsync(options.RecoveryTimeout);
         return new StorageHost(system, options, coordinator, aggregator, runtime, graph, disk, lockOptions);
     }
 
     /// <summary>
-    /// The Coordinator: an actor of this host's when it runs alone; in a cluster, a singleton on the
-    /// oldest member (Akka's <see cref="ClusterSingletonManager"/> on every host), reached through
-    /// a <see cref="ClusterSingletonProxy"/> that follows it when it moves to another host.
+    /// An actor the cluster has one of (the Coordinator, the graph's owner): this host's own when it
+    /// runs alone; in a cluster, a singleton on the oldest member (Akka's
+    /// <see cref="ClusterSingletonManager"/> on every host), reached through a
+    /// <see cref="ClusterSingletonProxy"/> that follows it when it moves to another host.
     /// </summary>
-    private static IActorRef StartCoordinator(ActorSystem system, GraphLockOptions lockOptions)
+    private static IActorRef StartOnePerCluster(ActorSystem system, Props props, string name)
     {
-        var props = Actors.GraphLock.Coordinator.Props(lockOptions);
         if (system is not ExtendedActorSystem { Provider: Akka.Cluster.IClusterActorRefProvider })
         {
-            return system.ActorOf(props, "coordinator");
+            return system.ActorOf(props, name);
         }
-        system.ActorOf(ClusterSingletonManager.Props(props, PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "coordinator");
-        return system.ActorOf(ClusterSingletonProxy.Props("/user/coordinator", ClusterSingletonProxySettings.Create(system)), "coordinator-proxy");
+        system.ActorOf(ClusterSingletonManager.Props(props, PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), name);
+        return system.ActorOf(ClusterSingletonProxy.Props($"/user/{name}", ClusterSingletonProxySettings.Create(system)), $"{name}-proxy");
     }
 
     /// <summary>
@@ -156,7 +158,7 @@ public sealed class StorageHost : IAsyncDisposable
     /// </summary>
     public async Task RemoveIoThreadAsync(string name, TimeSpan timeout)
     {
-        await Graph.Ask<WriteCompleted>(new Nodes.Commands.RemoveIoThread(name), timeout);
+        await Graph.Ask<WriteCompleted>(new Nodes.Commands.RemoveIoThread(Runtime.Host, name), timeout);
         await IoThread.StopAsync(System, name, timeout);
     }
 

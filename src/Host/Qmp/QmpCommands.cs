@@ -73,6 +73,8 @@ internal sealed class QmpCommands
     {
         var driver = arguments.RequiredString("driver");
         var node = arguments.RequiredString("node-name");
+        // Ours: the host whose disk backend holds the node's image (and runs it); this one by default.
+        var host = arguments.OptionalString("x-host") ?? _host.Runtime.Host;
         var info = _host.Runtime.Drivers.Info(driver) ?? throw QmpError.GenericError($"Parameter 'driver' does not accept value '{driver}'");
         var children = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         foreach (var role in info.ChildRoles)
@@ -94,10 +96,12 @@ internal sealed class QmpCommands
         {
             Flatten(arguments, key, value, options);
         }
-        // QEMU has no iothread argument here: a node runs where its child runs, a leaf on the first IoThread.
+        // QEMU has no iothread argument here: a node runs where its child runs, a leaf on its host's
+        // first IoThread (another host's is the graph's owner to pick: "" asks it to).
         var graph = await QueryGraphAsync().ConfigureAwait(false);
-        var ioThread = children.Values.Select(c => graph.Find(c)?.IoThread).FirstOrDefault(t => t is not null) ?? DefaultIoThread();
-        return await GraphCommandAsync(new AddNode(node, driver, options.ToImmutable(), _host.Runtime.Host, ioThread, children.ToImmutable())).ConfigureAwait(false);
+        var ioThread = children.Values.Select(c => graph.Find(c)?.IoThread).FirstOrDefault(t => t is not null)
+            ?? (host == _host.Runtime.Host ? DefaultIoThread() : "");
+        return await GraphCommandAsync(new AddNode(node, driver, options.ToImmutable(), host, ioThread, children.ToImmutable())).ConfigureAwait(false);
     }
 
     /// <summary>

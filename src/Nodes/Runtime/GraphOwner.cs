@@ -5,6 +5,7 @@ using Akka.Event;
 using Akka.Pattern;
 using Akka.Persistence;
 using Nodes.Commands;
+using Nodes.Drivers;
 using Nodes.Graph;
 using Nodes.Lifecycle;
 
@@ -15,13 +16,17 @@ namespace Nodes.Runtime;
 /// one at a time, each in a write section the Coordinator grants it, persists their lifecycle
 /// events, and after write-unlock closes the nodes whose last reference went (the pending
 /// unrefs, QEMU's <c>bdrv_schedule_unref</c>), exactly once, also across a crash. Requesters get
-/// <see cref="WriteCompleted"/> or a <c>Status.Failure</c> carrying the reason.
+/// <see cref="WriteCompleted"/> or a <c>Status.Failure</c> carrying the reason. The live nodes are
+/// on the hosts (<see cref="HostNodes"/>, one per host, registered with <see cref="RegisterHost"/>);
+/// in a cluster the owner is a singleton, and every host's nodes are its to change.
 /// </summary>
 /// <remarks>
 /// A command's steps, each a message to itself so the Coordinator's grant, the live nodes' work
 /// on their IoThreads and the journal's answer never block the actor:
 /// 1. <see cref="RequestWrite"/>; 2. on <see cref="WriteGranted"/> validate against the graph
-/// (a refusal changes nothing) and apply the events to the live nodes; 3. persist them;
+/// (a refusal changes nothing) and send the events to every host's live nodes
+/// (<see cref="ApplyEvents"/>: each applies what concerns its nodes; with no edge between hosts, a
+/// command concerns the nodes of one host), and wait for every answer; 3. persist them;
 /// 4. <see cref="ReleaseWrite"/>, with deferred work when unrefs are pending; 5. on
 /// <see cref="RunDeferred"/> close them one by one, persisting each close, then
 /// <see cref="DeferredDone"/>. Other commands wait (stashed) until the last step is done, so a
@@ -31,6 +36,11 @@ namespace Nodes.Runtime;
 /// live nodes as they were and the model is put back. A journal that fails stops this actor
 /// (Akka's rule for persistent actors): its requester is told, its supervisor starts it again,
 /// and the recovery makes the live nodes what the journal says, so the graph stays as it was.
+/// A host that registers gets its nodes opened in a write section of its own (at start, the
+/// recovery's write opens every host registered by then). A host that goes away (its member was
+/// downed, or it stopped) is dropped: its nodes show as unavailable until it registers again, a
+/// write waiting for its answer goes on without it (its nodes died with it), and a pending unref
+/// of one of its nodes is recorded as closed (its image closed with the host).
 /// </remarks>
 public sealed class GraphOwner : ReceivePersistentActor
 {
@@ -38,23 +48,30 @@ public sealed class GraphOwner : ReceivePersistentActor
     public const string GraphPersistenceId = "block-graph";
 
     private readonly IActorRef _coordinator;
-    private readonly GraphRuntime _runtime;
+    private readonly DriverRegistry _drivers;
     private readonly GraphOwnerSettings _settings;
     private readonly BlockGraph _graph;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HashSet<string> _closesTried = new(StringComparer.Ordinal);
+    // Each registered host (its live nodes), and why nodes could not be opened there.
+    private readonly Dictionary<string, RegisterHost> _hosts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _unavailable = new(StringComparer.Ordinal);
+    // The hosts whose answer the current live step waits for, what it does then, and the first failure.
+    private readonly HashSet<IActorRef> _awaited = [];
+    private Action<Exception?>? _afterLive;
+    private Exception? _liveFailure;
     private PendingWrite? _write;
     private WriteSection? _section;
     private long _lastSnapshotAt;
     private int _deferredRan;
     private int _deferredFailed;
 
-    public GraphOwner(IActorRef coordinator, GraphRuntime runtime, GraphOwnerSettings settings)
+    public GraphOwner(IActorRef coordinator, DriverRegistry drivers, GraphOwnerSettings settings)
     {
         _coordinator = coordinator;
-        _runtime = runtime;
+        _drivers = drivers;
         _settings = settings;
-        _graph = new BlockGraph(runtime.Drivers.Info);
+        _graph = new BlockGraph(drivers.Info);
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -72,16 +89,16 @@ public sealed class GraphOwner : ReceivePersistentActor
 
     public override string PersistenceId => GraphPersistenceId;
 
-    public static Props Props(IActorRef coordinator, GraphRuntime runtime, GraphOwnerSettings settings) =>
-        Akka.Actor.Props.Create(() => new GraphOwner(coordinator, runtime, settings));
+    public static Props Props(IActorRef coordinator, DriverRegistry drivers, GraphOwnerSettings settings) =>
+        Akka.Actor.Props.Create(() => new GraphOwner(coordinator, drivers, settings));
 
     /// <summary>
     /// The owner under a back-off supervisor, as a host runs it: the owner stops when its journal
     /// fails (Akka's rule for persistent actors); it is started again at once and recovers, and a
     /// message that arrives meanwhile is answered with a failure that says to retry.
     /// </summary>
-    public static Props SupervisedProps(IActorRef coordinator, GraphRuntime runtime, GraphOwnerSettings settings) =>
-        BackoffSupervisor.Props(Backoff.OnStop(Props(coordinator, runtime, settings), "owner", TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(2), 0.1, maxNrOfRetries: -1)
+    public static Props SupervisedProps(IActorRef coordinator, DriverRegistry drivers, GraphOwnerSettings settings) =>
+        BackoffSupervisor.Props(Backoff.OnStop(Props(coordinator, drivers, settings), "owner", TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(2), 0.1, maxNrOfRetries: -1)
             .WithReplyWhileStopped(new Status.Failure(new InvalidOperationException("The block graph is recovering from its journal after a journal failure; try again"))));
 
     /// <summary>
@@ -91,13 +108,15 @@ public sealed class GraphOwner : ReceivePersistentActor
     /// </summary>
     private void Starting()
     {
+        HostsWatched();
+        Command<RegisterHost>(AddHost);
         Command<StartUp>(_ =>
         {
             if (LastSequenceNr == 0 && _settings.LegacyHistory() is { Count: > 0 } legacy)
             {
                 // The graph as the old journal leaves it, in its shortest history: pending unrefs
                 // stay pending (and run once, below), closed nodes are gone.
-                var imported = new BlockGraph(_runtime.Drivers.Info);
+                var imported = new BlockGraph(_drivers.Info);
                 foreach (var e in legacy)
                 {
                     imported.Apply(e);
@@ -116,10 +135,48 @@ public sealed class GraphOwner : ReceivePersistentActor
     private void Ready()
     {
         SnapshotReplies();
+        HostsWatched();
+        Command<RegisterHost>(register =>
+        {
+            // A host registers again until its nodes are opened: once is enough.
+            if (!register.Nodes.Equals(_hosts.GetValueOrDefault(register.Host)?.Nodes))
+            {
+                BeginWrite(new PendingWrite($"open the nodes of host '{register.Host}'", register, ActorRefs.Nobody));
+            }
+        });
         Command<IGraphCommand>(command => BeginWrite(new PendingWrite(command.GetType().Name, command, Sender)));
-        Command<RemoveIoThread>(remove => BeginWrite(new PendingWrite($"remove IoThread '{remove.IoThread}'", remove, Sender)));
-        Command<QueryGraph>(_ => Sender.Tell(GraphSnapshot.Of(_graph, _runtime)));
+        Command<RemoveIoThread>(remove => BeginWrite(new PendingWrite($"remove IoThread '{remove.IoThread}' of host '{remove.Host}'", remove, Sender)));
+        Command<QueryGraph>(_ => Sender.Tell(GraphSnapshot.Of(_graph, UnavailableReason)));
     }
+
+    /// <summary>In every state: a host that goes away is dropped, and no live step waits for it.</summary>
+    private void HostsWatched()
+    {
+        Command<Terminated>(terminated =>
+        {
+            var host = _hosts.FirstOrDefault(h => h.Value.Nodes.Equals(terminated.ActorRef)).Key;
+            if (host is not null)
+            {
+                _hosts.Remove(host);
+                _log.Warning("Host '{0}' is gone: its nodes are unavailable until it registers again.", host);
+            }
+            LiveAnswered(terminated.ActorRef, failure: null);
+        });
+    }
+
+    private void AddHost(RegisterHost register)
+    {
+        if (_hosts.TryGetValue(register.Host, out var previous) && !previous.Nodes.Equals(register.Nodes))
+        {
+            Context.Unwatch(previous.Nodes);
+        }
+        _hosts[register.Host] = register;
+        Context.Watch(register.Nodes);
+    }
+
+    /// <summary>Why <paramref name="node"/> does not serve: it could not be opened, or its host is not up; null when it serves.</summary>
+    private string? UnavailableReason(GraphNode node) =>
+        _unavailable.GetValueOrDefault(node.Name) ?? (_hosts.ContainsKey(node.Host) ? null : $"its host '{node.Host}' is not up");
 
     private void BeginWrite(PendingWrite write)
     {
@@ -138,29 +195,7 @@ public sealed class GraphOwner : ReceivePersistentActor
             _write = _write! with { Waited = granted.Waited };
             RunInWriteSection(_write);
         });
-        Command<LiveApplied>(applied => PersistEvents(applied.Events));
-        Command<LiveFailed>(failed =>
-        {
-            if (Refusal.Is(failed.Cause))
-            {
-                // The requester gets the reason; a refusal is no fault of the host.
-                _log.Info("{0} was refused by the live nodes ({1}); the graph is as it was.", _write!.Reason, failed.Cause.Message);
-            }
-            else
-            {
-                _log.Error(failed.Cause, "{0} failed on the live nodes; the graph is as it was.", _write!.Reason);
-            }
-            Restore(failed.ModelBefore);
-            Finish(new Status.Failure(failed.Cause), runDeferred: false);
-        });
-        Command<Recovered>(recovered =>
-        {
-            foreach (var (node, reason) in recovered.Unavailable)
-            {
-                _log.Warning("Node '{0}' is unavailable: {1}. The rest of the graph serves; blockdev-del removes it.", node, reason.TrimEnd('.'));
-            }
-            Finish(reply: null, runDeferred: _graph.PendingUnrefs.Count > 0);
-        });
+        LiveAnswers();
         CommandAny(_ => Stash.Stash());
     }
 
@@ -169,24 +204,29 @@ public sealed class GraphOwner : ReceivePersistentActor
         switch (write.Command)
         {
             case null:
-                _runtime.OpenAllAsync(_graph).PipeTo(Self, success: unavailable => new Recovered(unavailable), failure: e => new LiveFailed(e, _graph.Compact()));
+                OpenHosts([.. _hosts.Values.Select(h => h.Nodes)]);
+                return;
+            case RegisterHost register:
+                AddHost(register);
+                OpenHosts([register.Nodes]);
+                return;
+            case RemoveIoThread remove when !_hosts.TryGetValue(remove.Host, out _):
+                Finish(new Status.Failure(new GraphException($"Host '{remove.Host}' is not up")), runDeferred: false);
                 return;
             case RemoveIoThread remove:
-                Finish(Try(() =>
-                {
-                    _runtime.RemoveIoThread(remove.IoThread);
-                    return Completed();
-                }), runDeferred: false);
+                SendToHosts([_hosts[remove.Host].Nodes], remove, failure => Finish(failure is null ? Completed() : new Status.Failure(failure), runDeferred: false));
                 return;
             case IGraphCommand command:
                 var before = _graph.Compact();
                 IReadOnlyList<IGraphEvent> events;
                 try
                 {
-                    events = command.Apply(_graph);
+                    events = WithIoThread(command).Apply(_graph);
+                    RequireHostsUp(events);
                 }
                 catch (GraphException refused)
                 {
+                    Restore(before);
                     Finish(new Status.Failure(refused), runDeferred: false);
                     return;
                 }
@@ -195,8 +235,113 @@ public sealed class GraphOwner : ReceivePersistentActor
                     Finish(Completed(), runDeferred: false);
                     return;
                 }
-                _runtime.ApplyAsync(events).PipeTo(Self, success: () => new LiveApplied(events), failure: e => new LiveFailed(e, before));
+                SendToHosts([.. _hosts.Values.Select(h => h.Nodes)], new ApplyEvents([.. events]), failure =>
+                {
+                    if (failure is null)
+                    {
+                        PersistEvents(events);
+                        return;
+                    }
+                    if (Refusal.Is(failure))
+                    {
+                        // The requester gets the reason; a refusal is no fault of the host.
+                        _log.Info("{0} was refused by the live nodes ({1}); the graph is as it was.", _write!.Reason, failure.Message);
+                    }
+                    else
+                    {
+                        _log.Error(failure, "{0} failed on the live nodes; the graph is as it was.", _write!.Reason);
+                    }
+                    Restore(before);
+                    Finish(new Status.Failure(failure), runDeferred: false);
+                });
                 return;
+        }
+    }
+
+    /// <summary>A node added with no IoThread runs on its host's default one (the first it starts with).</summary>
+    private IGraphCommand WithIoThread(IGraphCommand command) => command switch
+    {
+        AddNode { IoThread: "" } add => add with
+        {
+            IoThread = _hosts.GetValueOrDefault(add.Host)?.DefaultIoThread
+                ?? throw new GraphException($"Host '{add.Host}' is not up, or has no IoThread: node '{add.Node}' cannot be opened there"),
+        },
+        _ => command,
+    };
+
+    /// <summary>A node is added only on a host that is up: its live nodes open it.</summary>
+    private void RequireHostsUp(IReadOnlyList<IGraphEvent> events)
+    {
+        foreach (var added in events.OfType<NodeAdded>())
+        {
+            if (!_hosts.ContainsKey(added.Host))
+            {
+                throw new GraphException($"Host '{added.Host}' is not up: node '{added.Node}' cannot be opened there");
+            }
+        }
+    }
+
+    /// <summary>Makes the live nodes of <paramref name="hosts"/> what the graph says, then leaves the write section (and runs the pending unrefs).</summary>
+    private void OpenHosts(IReadOnlyList<IActorRef> hosts)
+    {
+        SendToHosts(hosts, new OpenHost(new GraphHistory([.. _graph.Compact()])), failure =>
+        {
+            if (failure is not null)
+            {
+                _log.Error(failure, "The live nodes could not be made what the graph says.");
+            }
+            Finish(reply: null, runDeferred: _graph.PendingUnrefs.Count > 0);
+        });
+    }
+
+    /// <summary>
+    /// Sends <paramref name="message"/> to <paramref name="hosts"/> and, once each answered (or went
+    /// away), runs <paramref name="then"/> with the first failure, or null.
+    /// </summary>
+    private void SendToHosts(IReadOnlyList<IActorRef> hosts, object message, Action<Exception?> then)
+    {
+        _awaited.Clear();
+        _awaited.UnionWith(hosts);
+        _liveFailure = null;
+        _afterLive = then;
+        foreach (var host in hosts)
+        {
+            host.Tell(message);
+        }
+        LiveAnswered(ActorRefs.Nobody, failure: null);
+    }
+
+    /// <summary>The answers of hosts to a live step, in the states that send one.</summary>
+    private void LiveAnswers()
+    {
+        Command<HostOpened>(opened =>
+        {
+            foreach (var node in _graph.Nodes.Where(n => n.Host == opened.Host))
+            {
+                _unavailable.Remove(node.Name);
+            }
+            foreach (var (node, reason) in opened.Unavailable)
+            {
+                _unavailable[node] = reason;
+                _log.Warning("Node '{0}' is unavailable: {1}. The rest of the graph serves; blockdev-del removes it.", node, reason.TrimEnd('.'));
+            }
+            LiveAnswered(Sender, failure: null);
+        });
+        Command<LiveWorkDone>(_ => LiveAnswered(Sender, failure: null));
+        Command<Status.Failure>(failed => LiveAnswered(Sender, failed.Cause));
+    }
+
+    private void LiveAnswered(IActorRef host, Exception? failure)
+    {
+        if (!_awaited.Remove(host) && !host.IsNobody())
+        {
+            return;
+        }
+        _liveFailure ??= failure;
+        if (_awaited.Count == 0 && _afterLive is { } then)
+        {
+            _afterLive = null;
+            then(_liveFailure);
         }
     }
 
@@ -244,21 +389,9 @@ public sealed class GraphOwner : ReceivePersistentActor
     private void Deferred()
     {
         SnapshotReplies();
+        HostsWatched();
+        LiveAnswers();
         Command<RunDeferred>(run => CloseNext(run.Epoch));
-        Command<NodeClosedLive>(closed =>
-        {
-            _deferredRan++;
-            PersistAll(_graph.Close(closed.Node), _ => { });
-            DeferAsync(closed, c => CloseNext(c.Epoch));
-        });
-        Command<CloseFailed>(failed =>
-        {
-            // Counted and reported, not retried until the next start: one failing close must not stop the others.
-            _deferredRan++;
-            _deferredFailed++;
-            _log.Error(failed.Cause, "The deferred close of node '{0}' failed.", failed.Node);
-            CloseNext(failed.Epoch);
-        });
         CommandAny(_ => Stash.Stash());
     }
 
@@ -274,7 +407,23 @@ public sealed class GraphOwner : ReceivePersistentActor
             return;
         }
         _closesTried.Add(node);
-        _runtime.CloseNodeAsync(node).PipeTo(Self, success: () => new NodeClosedLive(node, epoch), failure: e => new CloseFailed(node, epoch, e));
+        // A node whose host is gone closed with it: only the close is recorded.
+        IActorRef[] host = _hosts.TryGetValue(_graph.Get(node).Host, out var registered) ? [registered.Nodes] : [];
+        SendToHosts(host, new CloseLiveNode(node), failure =>
+        {
+            _deferredRan++;
+            if (failure is not null)
+            {
+                // Counted and reported, not retried until the next start: one failing close must not stop the others.
+                _deferredFailed++;
+                _log.Error(failure, "The deferred close of node '{0}' failed.", node);
+                CloseNext(epoch);
+                return;
+            }
+            _unavailable.Remove(node);
+            PersistAll(_graph.Close(node), _ => { });
+            DeferAsync(node, _ => CloseNext(epoch));
+        });
     }
 
     /// <summary>A snapshot is an optimisation: one that fails to save costs a longer replay, and is said so.</summary>
@@ -319,18 +468,6 @@ public sealed class GraphOwner : ReceivePersistentActor
 
     private WriteCompleted Completed() => new(_section!.Epoch, _write!.Waited);
 
-    private static object Try(Func<object> step)
-    {
-        try
-        {
-            return step();
-        }
-        catch (GraphException refused)
-        {
-            return new Status.Failure(refused);
-        }
-    }
-
     private void Restore(IReadOnlyList<IGraphEvent> history)
     {
         _graph.Clear();
@@ -351,13 +488,4 @@ public sealed class GraphOwner : ReceivePersistentActor
         public static readonly StartUp Instance = new();
     }
 
-    private sealed record Recovered(IReadOnlyDictionary<string, string> Unavailable);
-
-    private sealed record LiveApplied(IReadOnlyList<IGraphEvent> Events);
-
-    private sealed record LiveFailed(Exception Cause, IReadOnlyList<IGraphEvent> ModelBefore);
-
-    private sealed record NodeClosedLive(string Node, long Epoch);
-
-    private sealed record CloseFailed(string Node, long Epoch, Exception Cause);
 }

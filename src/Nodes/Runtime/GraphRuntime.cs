@@ -53,13 +53,6 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
         return io;
     }
 
-    /// <summary>
-    /// Why the node called <paramref name="name"/> could not be opened when the graph was
-    /// recovered (its image is gone, its path is now refused, its driver is missing...), or null.
-    /// Such a node stays in the graph, unavailable, until <c>blockdev-del</c> removes it.
-    /// </summary>
-    public string? UnavailableReason(string name) => _unavailable.GetValueOrDefault(name);
-
     /// <summary>The live node called <paramref name="name"/>, if it is open on this host.</summary>
     public BlockNode? Find(string name) => _nodes.TryGetValue(name, out var live) ? live.Node : null;
 
@@ -146,7 +139,10 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
         : _exports.TryGetValue(target.Name, out var export) ? Live(export.Node)
         : throw new GraphException($"Export '{target.Name}' does not exist on host '{Host}'");
 
-    /// <summary>Applies graph events to the live nodes of this host (in a write section: nothing is in flight).</summary>
+    /// <summary>
+    /// Applies graph events to the live nodes of this host (in a write section: nothing is in
+    /// flight); what concerns nodes of other hosts is theirs to apply.
+    /// </summary>
     public async Task ApplyAsync(IReadOnlyList<IGraphEvent> events)
     {
         for (var i = 0; i < events.Count; i++)
@@ -175,11 +171,11 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
                 case NodesMoved moved:
                     await MoveAsync(moved.Nodes, moved.IoThread);
                     break;
-                case ExportAdded exportAdded:
+                case ExportAdded exportAdded when _nodes.ContainsKey(exportAdded.Node):
                     _exports[exportAdded.Id] = new BlockExport(exportAdded.Id, exportAdded.Node, exportAdded.Name, exportAdded.Writable);
                     break;
-                case ExportRetargeted retargeted:
-                    _exports[retargeted.Id] = _exports[retargeted.Id] with { Node = retargeted.NewNode };
+                case ExportRetargeted retargeted when _exports.TryGetValue(retargeted.Id, out var export):
+                    _exports[retargeted.Id] = export with { Node = retargeted.NewNode };
                     break;
                 case ExportRemoved removed:
                     _exports.TryRemove(removed.Id, out _);
@@ -235,7 +231,7 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
         {
             await Open(node);
         }
-        foreach (var export in graph.Exports)
+        foreach (var export in graph.Exports.Where(e => graph.Get(e.Node).Host == Host))
         {
             _exports[export.Id] = export;
         }

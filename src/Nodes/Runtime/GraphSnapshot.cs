@@ -6,11 +6,12 @@ namespace Nodes.Runtime;
 
 /// <summary>The block graph as it stood at one moment, read by its owner.</summary>
 [Manifest("graph.snapshot.v1")]
-public sealed record GraphSnapshot(ImmutableArray<NodeSnapshot> Nodes, ImmutableArray<BlockExport> Exports, ImmutableArray<string> PendingUnrefs)
+public sealed record GraphSnapshot(ImmutableArray<NodeSnapshot> Nodes, ImmutableArray<BlockExport> Exports, ImmutableArray<string> PendingUnrefs) : IGraphMessage
 {
-    public static GraphSnapshot Of(BlockGraph graph, GraphRuntime runtime) => new(
+    /// <summary>The graph as it stands, each node with why it does not serve (<paramref name="unavailable"/>; null when it serves).</summary>
+    public static GraphSnapshot Of(BlockGraph graph, Func<GraphNode, string?> unavailable) => new(
         [.. graph.Nodes.OrderBy(n => n.Name, StringComparer.Ordinal).Select(n => new NodeSnapshot(
-            n.Name, n.Driver, n.Host, n.IoThread, n.RefCount, n.PendingUnref, n.Children.ToImmutableSortedDictionary(StringComparer.Ordinal), runtime.UnavailableReason(n.Name)))],
+            n.Name, n.Driver, n.Host, n.IoThread, n.RefCount, n.PendingUnref, n.Children.ToImmutableSortedDictionary(StringComparer.Ordinal), unavailable(n)))],
         [.. graph.Exports],
         [.. graph.PendingUnrefs]);
 

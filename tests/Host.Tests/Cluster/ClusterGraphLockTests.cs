@@ -75,11 +75,11 @@ public sealed class ClusterGraphLockTests : TestKit
 
         await cluster.StopHostAsync(h1);
         await cluster.WaitAsync(() => LoopbackCluster.UpMembers(h2) == 2 && LoopbackCluster.UpMembers(h3) == 2, "h1 removed");
-        var contexts = ImmutableArray<string>.Empty;
+        // Asked briefly and again: an ask can reach the old Coordinator before the proxy follows the hand-over.
         await cluster.WaitAsync(() =>
         {
-            contexts = [.. h3.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, Timeout).Result.Contexts.Select(c => c.Context).Order()];
-            return contexts.SequenceEqual(["host:h2", "host:h3"]);
+            var status = h3.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, TimeSpan.FromSeconds(1)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null).Result;
+            return status is not null && status.Contexts.Select(c => c.Context).Order().SequenceEqual(["host:h2", "host:h3"]);
         }, "the new Coordinator counts h2 and h3");
 
         await AddNullNodeAsync(h3, "n3");

@@ -8,14 +8,16 @@ namespace Host.Tests.Cluster;
 
 /// <summary>
 /// Storage hosts in one test process, each in an actor system of its own, forming an Akka
-/// cluster on loopback ports (the first is the seed): as hosts on three machines would, but with
-/// each its own data dir (and SQLite journal). Disposing it stops every host that is still up.
+/// cluster on loopback ports (the first is the seed): as hosts on three machines would, each with
+/// its own data dir and images, and one journal they all reach (a SQLite file in a directory of
+/// the cluster's, standing in for PostgreSQL). Disposing it stops every host that is still up.
 /// </summary>
 internal sealed class LoopbackCluster : IAsyncDisposable
 {
     /// <summary>How long a cluster step (joining, a hand-over) may take in a test.</summary>
     public static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(60);
 
+    private readonly string _journalDir = Directory.CreateTempSubdirectory("cluster-journal-").FullName;
     private readonly List<string> _dataDirs = [];
     private readonly List<StorageHost> _hosts = [];
     private readonly int _seedPort = FreePort();
@@ -56,6 +58,7 @@ internal sealed class LoopbackCluster : IAsyncDisposable
             akka.actor.provider = cluster
             akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{port}} }
             akka.cluster.seed-nodes = ["akka.tcp://actors@127.0.0.1:{{_seedPort}}"]
+            akka.persistence.journal.sql.connection-string = "Data Source={{_journalDir}}/graph.db"
             """);
         _hosts.Add(host);
         return host;
@@ -91,7 +94,7 @@ internal sealed class LoopbackCluster : IAsyncDisposable
         {
             await host.DisposeAsync();
         }
-        foreach (var dir in _dataDirs)
+        foreach (var dir in _dataDirs.Append(_journalDir))
         {
             Directory.Delete(dir, recursive: true);
         }

@@ -53,7 +53,10 @@ internal sealed class NodeHarness
             var io = IoThread.StartAsync(_system, name, Coordinator, options).WaitAsync(Timeout).GetAwaiter().GetResult();
             Runtime.AddIoThread(io);
         }
-        Graph = _system.ActorOf(GraphOwner.SupervisedProps(Coordinator, Runtime, settings ?? GraphOwnerSettings.Default), "graph");
+        Graph = _system.ActorOf(GraphOwner.SupervisedProps(Coordinator, registry, settings ?? GraphOwnerSettings.Default), "graph");
+        var opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _system.ActorOf(HostNodes.Props(Runtime, "io0", Graph, opened), "host-nodes");
+        opened.Task.WaitAsync(Timeout).GetAwaiter().GetResult();
     }
 
     public IActorRef Coordinator { get; }
