@@ -1,3 +1,4 @@
+using TestTools;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Nodes.Graph;

@@ -1,3 +1,4 @@
+using TestTools;
 using Actors.Serialization;
 using Akka.Configuration;
 using Xunit.Abstractions;

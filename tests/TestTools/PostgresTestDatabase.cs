@@ -1,13 +1,13 @@
 using Npgsql;
 
-namespace Nodes.Tests.Persistence;
+namespace TestTools;
 
 /// <summary>
 /// The PostgreSQL server of the tests: the Npgsql connection string in <c>ACTORS_TEST_POSTGRES</c>
 /// (<c>source tests/services/postgres.sh</c> starts a local server and sets it). A test class
 /// works in a schema of its own, made before its actor system starts and dropped after.
 /// </summary>
-internal static class PostgresTestDatabase
+public static class PostgresTestDatabase
 {
     public const string EnvironmentVariable = "ACTORS_TEST_POSTGRES";
 
