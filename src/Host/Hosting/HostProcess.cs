@@ -102,7 +102,7 @@ public sealed class HostProcess : IAsyncDisposable
         }
         _host = await StorageHost.StartAsync(config, new StorageHostOptions(
             settings.GetString("data-dir"),
-            settings.GetString("images-dir"),
+            ImagesDir(settings),
             [.. settings.GetStringList("iothreads").Union(daemon.IoThreads)]), _loggerFactory);
         if (runDefaults)
         {
@@ -127,6 +127,22 @@ public sealed class HostProcess : IAsyncDisposable
     }
 
     /// <summary>
+    /// <c>host.images-dir</c>: unset (null), images go wherever their filename says, as for
+    /// qemu-storage-daemon; set, they are confined to that directory.
+    /// </summary>
+    private static string? ImagesDir(HoconConfig settings)
+    {
+        if (!settings.HasPath("images-dir"))
+        {
+            return null;
+        }
+        var imagesDir = settings.GetString("images-dir");
+        return string.IsNullOrWhiteSpace(imagesDir)
+            ? throw new ArgumentException("host.images-dir is empty: leave it unset for images anywhere, or name the directory to confine them to")
+            : imagesDir;
+    }
+
+    /// <summary>
     /// The daemon a host runs without options: the scratch image as raw over file, exported
     /// writable as <c>scratch</c> over NBD on loopback, and a QMP monitor on loopback.
     /// </summary>
@@ -145,9 +161,10 @@ public sealed class HostProcess : IAsyncDisposable
     private static void CreateScratchImage(StorageHost host, HoconConfig defaults)
     {
         var image = defaults.GetString("scratch-image");
-        if (!File.Exists(Path.Combine(host.Options.ImagesDir, image)))
+        var path = Path.GetFullPath(host.Options.ImagesDir is { } imagesDir ? Path.Combine(imagesDir, image) : image);
+        if (!File.Exists(path))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(host.Options.ImagesDir, image))!);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             host.Disk.Create(image, defaults.GetBytes("scratch-size"));
         }
     }

@@ -94,7 +94,6 @@ public sealed class StorageHost : IAsyncDisposable
         var coordinator = system.ActorOf(Actors.GraphLock.Coordinator.Props(lockOptions), "coordinator");
         var aggregator = system.ActorOf(HostAggregator.Props(host, coordinator), "host-aggregator");
         Directory.CreateDirectory(options.DataDir);
-        Directory.CreateDirectory(options.ImagesDir);
         var disk = new DiskBackend(options.ImagesDir);
         var drivers = DriverRegistry.CreateDefault(disk);
         drivers.RegisterFromConfig(config);

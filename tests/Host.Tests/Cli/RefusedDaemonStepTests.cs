@@ -24,9 +24,9 @@ public sealed class RefusedDaemonStepTests : IDisposable
     public void Dispose() => _root.Delete(recursive: true);
 
     [Theory]
-    [InlineData("driver=file,node-name=f0,filename=/etc/passwd", "f0", "Image path '/etc/passwd' refused: is an absolute path outside the data dir")]
-    [InlineData("driver=file,node-name=f0,filename=../outside.raw", "f0", "Image path '../outside.raw' refused: contains a '..' segment")]
-    [InlineData("driver=file,node-name=f0,filename=escape.raw", "f0", "Image path 'escape.raw' refused: resolves to '/etc/passwd' through a symlink")]
+    [InlineData("driver=file,node-name=f0,filename=/etc/passwd", "f0", "Image path '/etc/passwd' of node 'f0' refused: is an absolute path outside the images dir")]
+    [InlineData("driver=file,node-name=f0,filename=../outside.raw", "f0", "Image path '../outside.raw' of node 'f0' refused: contains a '..' segment")]
+    [InlineData("driver=file,node-name=f0,filename=escape.raw", "f0", "Image path 'escape.raw' of node 'f0' refused: resolves to '/etc/passwd' through a symlink")]
     [InlineData("driver=file,node-name=f0,filename=missing.raw", "f0", "Image 'missing.raw' does not exist")]
     [InlineData("driver=file,node-name=f0,filename=disk.raw,read-only=maybe", "f0", "option 'read-only': expected on or off, got 'maybe'")]
     [InlineData("driver=nosuch,node-name=f0,filename=disk.raw", "f0", "Unknown driver 'nosuch'")]
