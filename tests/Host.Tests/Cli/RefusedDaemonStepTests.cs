@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Host.Cli;
 
 namespace Host.Tests.Cli;
@@ -72,6 +74,33 @@ public sealed class RefusedDaemonStepTests : IDisposable
         Assert.Equal(1, code);
         Assert.StartsWith("actors-host: --export id=e0: ", line);
         Assert.Contains("'nowhere'", line);
+    }
+
+    [Fact]
+    public async Task An_NBD_address_in_use_exits_1_naming_the_server_and_the_address()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (code, line) = await RunAsync("--nbd-server", $"addr.type=inet,addr.host=127.0.0.1,addr.port={port}");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"actors-host: NBD server on 127.0.0.1:{port}: Address already in use", line);
+    }
+
+    [Fact]
+    public async Task A_QMP_address_in_use_exits_1_naming_the_monitor_and_the_address()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (code, line) = await RunAsync(
+            "--chardev", $"socket,id=mon0,host=127.0.0.1,port={port},server=on,wait=off", "--monitor", "chardev=mon0");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"actors-host: QMP monitor on 127.0.0.1:{port}: Address already in use", line);
     }
 
     /// <summary>Runs the host with <paramref name="options"/>; returns its exit code and the one line it wrote to the error writer.</summary>
