@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -17,6 +18,9 @@ public sealed class QmpSession : IAsyncDisposable
     public const int MaxRequestBytes = 1 << 20;
 
     private static readonly byte[] s_newline = "\n"u8.ToArray();
+
+    // QEMU writes "node-name='x'", not "node-name=\u0027x\u0027": replies are read by people too.
+    private static readonly JsonSerializerOptions s_json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
@@ -207,7 +211,7 @@ public sealed class QmpSession : IAsyncDisposable
 
     private async Task SendAsync(JsonObject message, CancellationToken cancellationToken)
     {
-        var bytes = Encoding.UTF8.GetBytes(message.ToJsonString());
+        var bytes = Encoding.UTF8.GetBytes(message.ToJsonString(s_json));
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -38,6 +38,7 @@ public sealed class QmpScriptTests
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("Cannot find node name 'nowhere'", (string)JsonNode.Parse(result.Stdout)!["error"]!["desc"]!);
+        Assert.Contains("'nowhere'", result.Stdout); // as QEMU writes it, not \u0027
     }
 
     private static async Task<QmpServer> StartTcpMonitorAsync(HostFixture host)
