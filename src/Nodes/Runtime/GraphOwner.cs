@@ -187,6 +187,7 @@ public sealed class GraphOwner : ReceivePersistentActor
                 }
                 catch (GraphException refused)
                 {
+                    _log.Info("{0} was refused ({1}); the graph is as it was.", write.Reason, refused.Message);
                     Finish(new Status.Failure(refused), runDeferred: false);
                     return;
                 }
