@@ -218,6 +218,19 @@ public sealed class QmpProtocolTests
     }
 
     [Fact]
+    public async Task A_client_that_hangs_up_right_after_sending_quit_still_stops_the_host()
+    {
+        await using var fixture = await QmpFixture.StartAsync();
+        await using (var client = await QmpTestClient.ConnectAsync(fixture.SocketPath))
+        {
+            // What `echo ... | nc` does: write, and close without reading a reply.
+            await client.SendLineAsync("{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"quit\"}");
+        }
+
+        await fixture.Server.WhenQuitRequested.WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
     public async Task Query_commands_lists_every_command_including_negotiation_and_quit()
     {
         await using var fixture = await QmpFixture.StartAsync();
