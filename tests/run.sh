@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# Debian packages the tests use. Installed only when something is missing.
+# Debian packages the tests use. Installed only when something is missing (as root, or with sudo).
 packages=(qemu-utils libnbd-bin)
 missing=()
 for p in "${packages[@]}"; do
@@ -15,7 +15,8 @@ done
 if ((${#missing[@]})); then
   echo "== installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null || { echo "apt-get install failed"; echo "0 passed, 1 failed"; exit 1; }
+  sudo=(); [[ $(id -u) == 0 ]] || sudo=(sudo --preserve-env=DEBIAN_FRONTEND)
+  "${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null || { echo "apt-get install failed (run as root or with sudo)"; echo "0 passed, 1 failed"; exit 1; }
 fi
 
 # Servers some tests use. A test that needs one and finds none says so loudly (skipped).

@@ -36,15 +36,16 @@ public static class ExternalTool
     }
 
     /// <summary>
-    /// Runs <c>TOOL ARGS</c> (a name on the PATH, or a full path) to completion and returns its exit
-    /// code and output. A run that outlasts <see cref="Timeout"/> is killed and throws a
-    /// <see cref="TimeoutException"/> naming the command line, with what it printed so far.
+    /// Runs <c>TOOL ARGS</c> (a name on the PATH, or a full path) to completion, in
+    /// <paramref name="workingDirectory"/> when given, and returns its exit code and output. A run
+    /// that outlasts <see cref="Timeout"/> is killed and throws a <see cref="TimeoutException"/>
+    /// naming the command line, with what it printed so far.
     /// </summary>
-    public static async Task<Result> RunAsync(string tool, IEnumerable<string> arguments)
+    public static async Task<Result> RunAsync(string tool, IEnumerable<string> arguments, string? workingDirectory = null)
     {
         var argumentList = arguments.ToList();
         var commandLine = string.Join(' ', argumentList.Prepend(tool).Select(Quote));
-        using var process = Start(tool, argumentList);
+        using var process = Start(tool, argumentList, workingDirectory: workingDirectory);
         try
         {
             var stdout = process.StandardOutput.ReadToEndAsync();
@@ -75,8 +76,11 @@ public static class ExternalTool
             ? argument
             : "'" + argument.Replace("'", "'\\''") + "'";
 
-    /// <summary>Starts <c>TOOL ARGS</c>; the caller kills it with <see cref="Kill"/> in a finally.</summary>
-    public static Process Start(string tool, IEnumerable<string> arguments, bool redirectInput = false)
+    /// <summary>
+    /// Starts <c>TOOL ARGS</c>, in <paramref name="workingDirectory"/> when given; the caller kills
+    /// it with <see cref="Kill"/> in a finally.
+    /// </summary>
+    public static Process Start(string tool, IEnumerable<string> arguments, bool redirectInput = false, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(Path.IsPathRooted(tool) ? tool : Find(tool) ?? throw new InvalidOperationException($"{tool} is not installed"))
         {
@@ -84,6 +88,7 @@ public static class ExternalTool
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
         foreach (var argument in arguments)
         {

@@ -67,11 +67,10 @@ public static class BenchCommand
             var registry = DriverRegistry.CreateDefault();
             return await registry.OpenAsync(driver, new NodeSettings("bench0", imageOptions.Remove("driver"), clock), none);
         }
-        // A plain file name: the file driver on a disk backend rooted at the file's directory,
-        // under the format given with -f (raw when none is given, as qemu-img probes raw images).
-        var path = Path.GetFullPath(options.Filename!);
-        var files = DriverRegistry.CreateDefault(new DiskBackend(Path.GetDirectoryName(path)!));
-        var file = await files.OpenAsync("file", new NodeSettings("file0", readOnly.Add("filename", Path.GetFileName(path)), clock), none);
+        // A plain file name: the file driver, taking the name as qemu-img does, under the format
+        // given with -f (raw when none is given, as qemu-img probes raw images).
+        var files = DriverRegistry.CreateDefault(new DiskBackend(imagesDir: null));
+        var file = await files.OpenAsync("file", new NodeSettings("file0", readOnly.Add("filename", options.Filename!), clock), none);
         var format = options.Format ?? "raw";
         return await files.OpenAsync(format, new NodeSettings("bench0", ImmutableSortedDictionary<string, string>.Empty, clock), ImmutableDictionary<string, BlockNode>.Empty.Add("file", file));
     }

@@ -25,14 +25,16 @@ public sealed record HostOptions
     public const string Usage = """
         Usage: dotnet run --project src/Host -- [options]
           --config FILE      read HOCON settings from FILE (repeatable; later files win)
-          --data-dir DIR     the host's data dir (journal, images/), default host.data-dir
+          --data-dir DIR     the host's data dir (the graph's journal), default host.data-dir
           qemu-storage-daemon options, same syntax:
           --blockdev driver=file,node-name=file0,filename=IMG   (or a JSON object)
           --object iothread,id=io0
           --nbd-server addr.type=unix,addr.path=SOCK | addr.type=inet,addr.host=H,addr.port=P
           --export type=nbd,id=e0,node-name=disk0,name=disk0,writable=on[,iothread=io0]
           --chardev socket,id=mon0,path=QMP.SOCK,server=on,wait=off   --monitor chardev=mon0
-          --set PATH=VALUE   override one setting, e.g. --set actors.host=h1 (repeatable)
+          --set PATH=VALUE   override one setting, e.g. --set actors.host=h1 (repeatable);
+                             --set host.images-dir=DIR confines image filenames to DIR
+                             (unset: absolute or relative to the working directory, as qsd)
           --print-config     print the resolved configuration and exit
           --help             show this text
         Settings are layered: --set, then CONFIG_FORCE_* environment variables, then --config

@@ -42,7 +42,8 @@ public sealed class DemoScenario
                 host.data-dir = "{{dataDir}}"
                 actors.graph-lock.debug-assertions = on
                 """).WithFallback(ConfigFactory.Reference()).Resolve();
-            await using var host = await StorageHost.StartAsync(config, new StorageHostOptions(dataDir, Path.Combine(dataDir, "images"), _ioThreads));
+            var imagesDir = Path.Combine(dataDir, "images");
+            await using var host = await StorageHost.StartAsync(config, new StorageHostOptions(dataDir, imagesDir, _ioThreads));
             await DemoGraph.BuildAsync(host, _options.Size, _ioThreads[0]);
             var server = new NbdServer(host.Runtime);
             await server.StartAsync(new UnixDomainSocketEndPoint(Path.Combine(dataDir, "nbd.sock")));
@@ -51,7 +52,7 @@ public sealed class DemoScenario
                 _console.MarkupLineInterpolated($"Seed [bold]{_options.Seed}[/] (replay with --seed {_options.Seed}); data dir {dataDir}");
                 _console.MarkupLineInterpolated(
                     $"Host up: IoThreads {string.Join(", ", _ioThreads)}; {DemoGraph.Image} ({_options.Size >> 20} MiB) as raw over file, exported as '{DemoGraph.Export}' over NBD on {server.LocalEndPoint}");
-                return await RunOnHostAsync(host, server);
+                return await RunOnHostAsync(host, server, imagesDir);
             }
             finally
             {
@@ -71,7 +72,7 @@ public sealed class DemoScenario
         }
     }
 
-    private async Task<DemoReport> RunOnHostAsync(StorageHost host, NbdServer server)
+    private async Task<DemoReport> RunOnHostAsync(StorageHost host, NbdServer server, string imagesDir)
     {
         var before = await host.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, DemoGraph.Timeout);
         var model = new BlockModel(_options.Size / BlockPattern.BlockSize);
@@ -90,7 +91,7 @@ public sealed class DemoScenario
             // once this answer arrives every close the script caused has run and is counted.
             await host.Graph.Ask<GraphSnapshot>(QueryGraph.Instance, DemoGraph.Timeout);
             await clients[0].FlushAsync();
-            var image = Path.Combine(host.Options.ImagesDir, DemoGraph.Image);
+            var image = Path.Combine(imagesDir, DemoGraph.Image);
             if (_hooks.BeforeVerification is { } hook)
             {
                 await hook(image);

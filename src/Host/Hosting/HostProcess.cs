@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Host.Daemon;
 using Host.Nbd;
@@ -102,7 +103,7 @@ public sealed class HostProcess : IAsyncDisposable
         }
         _host = await StorageHost.StartAsync(config, new StorageHostOptions(
             settings.GetString("data-dir"),
-            settings.GetString("images-dir"),
+            ImagesDir(settings),
             [.. settings.GetStringList("iothreads").Union(daemon.IoThreads)]), _loggerFactory);
         if (runDefaults)
         {
@@ -112,7 +113,10 @@ public sealed class HostProcess : IAsyncDisposable
         _nbd = new NbdServerControl(_host.Runtime, _loggerFactory.CreateLogger("Host.Nbd"));
         if (daemon.NbdServer is { } address)
         {
-            await _nbd.StartAsync(address.Type == "unix" ? new NbdServerAddress.Unix(address.HostOrPath) : new NbdServerAddress.Inet(address.HostOrPath, $"{address.Port}"), CancellationToken.None);
+            await ListenAsync(
+                $"NBD server on {address}",
+                runDefaults ? "host.defaults.nbd-port" : null,
+                () => _nbd.StartAsync(address.Type == "unix" ? new NbdServerAddress.Unix(address.HostOrPath) : new NbdServerAddress.Inet(address.HostOrPath, $"{address.Port}"), CancellationToken.None));
             var uri = address.Type == "unix" ? $"nbd+unix:///EXPORT?socket={address.HostOrPath}" : $"nbd://{address.HostOrPath}:{address.Port}/EXPORT";
             var first = daemon.Exports.FirstOrDefault()?.Name ?? "EXPORT";
             await output.WriteLineAsync($"NBD server on {address}; try: nbdinfo --list '{uri.Replace("EXPORT", "")}' or qemu-io -f raw -c 'read 0 4k' '{uri.Replace("EXPORT", first)}'");
@@ -120,10 +124,46 @@ public sealed class HostProcess : IAsyncDisposable
         foreach (var chardev in daemon.Monitors.Select(id => daemon.Chardevs[id]))
         {
             var monitor = new QmpServer(_host, _nbd);
-            await monitor.StartAsync(chardev.ToEndPoint());
             _monitors.Add(monitor);
-            await output.WriteLineAsync($"QMP monitor on {chardev}{(chardev.Type == "inet" ? $"; try: echo '{{\"execute\":\"qmp_capabilities\"}}' | nc {chardev.HostOrPath} {chardev.Port}" : "")}");
+            await ListenAsync($"QMP monitor on {chardev}", runDefaults ? "host.defaults.qmp-port" : null, () => monitor.StartAsync(chardev.ToEndPoint()));
+            await output.WriteLineAsync($"QMP monitor on {chardev}; try: bash {QmpScript} {chardev} query-named-block-nodes");
         }
+    }
+
+    /// <summary>The QMP client script the build puts next to the host (src/Host/scripts/qmp.sh).</summary>
+    private static string QmpScript => Path.Combine(AppContext.BaseDirectory, "qmp.sh");
+
+    /// <summary>
+    /// Starts listening; an address in use or refused is one line naming the server and address
+    /// (and, for the defaults, the setting that picks another port), not a bare socket error.
+    /// </summary>
+    private static async Task ListenAsync(string server, string? portSetting, Func<Task> listen)
+    {
+        try
+        {
+            await listen();
+        }
+        catch (SocketException e)
+        {
+            var hint = portSetting is null ? "" : $" (another host running? --set {portSetting}=PORT picks another port)";
+            throw new InvalidOperationException($"{server}: {e.Message}{hint}", e);
+        }
+    }
+
+    /// <summary>
+    /// <c>host.images-dir</c>: unset (null), images go wherever their filename says, as for
+    /// qemu-storage-daemon; set, they are confined to that directory.
+    /// </summary>
+    private static string? ImagesDir(HoconConfig settings)
+    {
+        if (!settings.HasPath("images-dir"))
+        {
+            return null;
+        }
+        var imagesDir = settings.GetString("images-dir");
+        return string.IsNullOrWhiteSpace(imagesDir)
+            ? throw new ArgumentException("host.images-dir is empty: leave it unset for images anywhere, or name the directory to confine them to")
+            : imagesDir;
     }
 
     /// <summary>
@@ -145,9 +185,10 @@ public sealed class HostProcess : IAsyncDisposable
     private static void CreateScratchImage(StorageHost host, HoconConfig defaults)
     {
         var image = defaults.GetString("scratch-image");
-        if (!File.Exists(Path.Combine(host.Options.ImagesDir, image)))
+        var path = Path.GetFullPath(host.Options.ImagesDir is { } imagesDir ? Path.Combine(imagesDir, image) : image);
+        if (!File.Exists(path))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(host.Options.ImagesDir, image))!);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             host.Disk.Create(image, defaults.GetBytes("scratch-size"));
         }
     }

@@ -95,7 +95,6 @@ public sealed class StorageHost : IAsyncDisposable
         var coordinator = StartOnePerCluster(system, Actors.GraphLock.Coordinator.Props(lockOptions), "coordinator");
         var aggregator = system.ActorOf(HostAggregator.Props(host, coordinator), "host-aggregator");
         Directory.CreateDirectory(options.DataDir);
-        Directory.CreateDirectory(options.ImagesDir);
         var disk = new DiskBackend(options.ImagesDir);
         var drivers = DriverRegistry.CreateDefault(disk);
         drivers.RegisterFromConfig(config);

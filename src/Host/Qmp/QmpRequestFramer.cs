@@ -34,7 +34,8 @@ internal sealed class QmpRequestFramer
     }
 
     /// <summary>
-    /// The next whole request (the caller disposes it) or the parse error of a malformed one;
+    /// The next whole request (the caller disposes it) or what is wrong with a malformed one, in
+    /// QEMU's terms and with its position (<see cref="QmpSyntaxError"/>);
     /// false when more bytes are needed first. Bytes already scanned are not scanned again, so
     /// a long request arriving in small reads costs linear time.
     /// </summary>
@@ -79,8 +80,9 @@ internal sealed class QmpRequestFramer
         }
         catch (JsonException e)
         {
-            error = e.Message;
-            Consume(ErrorOffset(e));
+            var offset = ErrorOffset(e);
+            error = QmpSyntaxError.Describe(_data.AsSpan(0, _count), offset, s_options.MaxDepth);
+            Consume(offset);
             ResetScan();
             _skippingLine = true;
             return true;

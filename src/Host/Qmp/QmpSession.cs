@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -9,7 +10,8 @@ namespace Host.Qmp;
 /// One QMP client: greets, waits for <c>qmp_capabilities</c>, then runs its commands one at a
 /// time in arrival order (pipelined requests are answered in order, as QEMU does without OOB).
 /// A bad request gets an error and the session goes on; only an unreadable stream (a request over
-/// <see cref="MaxRequestBytes"/>, the client gone) or <c>quit</c> ends it.
+/// <see cref="MaxRequestBytes"/>, the client gone) or <c>quit</c> ends it. A client that hangs up
+/// right after writing (<c>echo '...' | nc</c>) still has the requests it sent carried out.
 /// </summary>
 public sealed class QmpSession : IAsyncDisposable
 {
@@ -18,6 +20,9 @@ public sealed class QmpSession : IAsyncDisposable
 
     private static readonly byte[] s_newline = "\n"u8.ToArray();
 
+    // QEMU writes "node-name='x'", not "node-name=\u0027x\u0027": replies are read by people too.
+    private static readonly JsonSerializerOptions s_json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly QmpCommands _commands;
@@ -25,6 +30,7 @@ public sealed class QmpSession : IAsyncDisposable
     // Replies come from this session's loop, events from whichever thread raised them: one writer at a time.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private volatile bool _negotiated;
+    private bool _clientGone; // guarded by _writeLock
 
     internal QmpSession(Socket socket, QmpCommands commands, QmpServer server)
     {
@@ -92,9 +98,9 @@ public sealed class QmpSession : IAsyncDisposable
         {
             await SendAsync(message, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        catch (ObjectDisposedException)
         {
-            // The read loop sees the same failure and ends the session.
+            // The session ended meanwhile.
         }
     }
 
@@ -205,14 +211,26 @@ public sealed class QmpSession : IAsyncDisposable
         return reply;
     }
 
+    /// <summary>
+    /// Writes one message. A client that hung up gets nothing more, but what it already sent is
+    /// still carried out: the read loop goes on with the requests it has and ends at the stream's end.
+    /// </summary>
     private async Task SendAsync(JsonObject message, CancellationToken cancellationToken)
     {
-        var bytes = Encoding.UTF8.GetBytes(message.ToJsonString());
+        var bytes = Encoding.UTF8.GetBytes(message.ToJsonString(s_json));
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_clientGone)
+            {
+                return;
+            }
             await _stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
             await _stream.WriteAsync(s_newline, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            _clientGone = true;
         }
         finally
         {

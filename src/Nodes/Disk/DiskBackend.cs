@@ -1,21 +1,27 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Win32.SafeHandles;
 
 namespace Nodes.Disk;
 
 /// <summary>
-/// One host's images: raw files under its data dir, created sparse, opened with QEMU-compatible
-/// locks, listed and deleted. Every image name is checked here, at the edge, before any file is
-/// touched: it must stay inside the data dir lexically (no "..", no absolute path elsewhere, no
-/// NUL or control characters) and really (its real path, every symlink resolved, lies under the
-/// data dir's real path). A refused name throws <see cref="ImagePathException"/> naming the path
-/// and the reason.
+/// One host's images: raw files, created sparse, opened with QEMU-compatible locks and deleted.
+/// Every image name is checked here, at the edge, before any file is touched; it never holds NUL
+/// or control characters. Where a name may lead depends on the backend's mode:
+/// <list type="bullet">
+/// <item>unconfined (no images dir, a host's default): a name is used as qemu-storage-daemon uses
+/// a <c>filename</c>, absolute or relative to the working directory, symlinks followed;</item>
+/// <item>confined to an images dir (<c>host.images-dir</c>, for a shared host): a name must stay
+/// inside it lexically (no "..", no absolute path elsewhere) and really (its real path, every
+/// symlink resolved, lies under the images dir's real path); only this mode lists images.</item>
+/// </list>
+/// A refused name throws <see cref="ImagePathException"/> naming the path and the reason.
 ///
 /// An image is open at most once per backend: a second open, while the first is open or still
 /// closing, is refused with <see cref="ImageLockConflict.OpenOnThisHost"/>; whoever needs it waits
 /// for the close (§6). Across processes and hosts sharing a file system, the lock bytes decide.
 ///
-/// Thread-safe. The symlink check runs before the open and again on the opened descriptor
-/// (/proc/self/fd), so a path swapped for a symlink in between is caught after the fact.
+/// Thread-safe. When confined, the symlink check runs before the open and again on the opened
+/// descriptor (/proc/self/fd), so a path swapped for a symlink in between is caught after the fact.
 /// </summary>
 public sealed class DiskBackend
 {
@@ -24,21 +30,32 @@ public sealed class DiskBackend
     /// <summary>Open (or opening) images by real path; null while an open is in progress.</summary>
     private readonly Dictionary<string, ImageFile?> _open = new(StringComparer.Ordinal);
 
-    /// <summary>Roots a backend at <paramref name="dataDir"/>, creating the directory when missing.</summary>
-    public DiskBackend(string dataDir)
+    /// <summary>
+    /// A backend confined to <paramref name="imagesDir"/>, created when missing; or, when it is
+    /// null, an unconfined one that takes names as qemu-storage-daemon does.
+    /// </summary>
+    public DiskBackend(string? imagesDir)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(dataDir);
-        DataDir = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(dataDir));
-        Directory.CreateDirectory(DataDir);
-        RealDataDir = Libc.RealPath(DataDir, out var errno)
-            ?? throw new IOException($"Data dir '{DataDir}' cannot be resolved: {Libc.Describe(errno)}");
+        if (imagesDir is null)
+        {
+            return;
+        }
+        ArgumentException.ThrowIfNullOrWhiteSpace(imagesDir);
+        ImagesDir = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(imagesDir));
+        Directory.CreateDirectory(ImagesDir);
+        RealImagesDir = Libc.RealPath(ImagesDir, out var errno)
+            ?? throw new IOException($"Images dir '{ImagesDir}' cannot be resolved: {Libc.Describe(errno)}");
     }
 
-    /// <summary>The data dir as configured (absolute).</summary>
-    public string DataDir { get; }
+    /// <summary>The images dir as configured (absolute); null when the backend is unconfined.</summary>
+    public string? ImagesDir { get; }
 
-    /// <summary>The data dir's real path (symlinks resolved): every image's real path lies under it.</summary>
-    public string RealDataDir { get; }
+    /// <summary>The images dir's real path (symlinks resolved): every image's real path lies under it.</summary>
+    public string? RealImagesDir { get; }
+
+    /// <summary>True when names are confined to <see cref="ImagesDir"/>.</summary>
+    [MemberNotNullWhen(true, nameof(ImagesDir), nameof(RealImagesDir))]
+    public bool IsConfined => RealImagesDir is not null;
 
     /// <summary>Creates a sparse image of <paramref name="size"/> bytes; fails when the name exists.</summary>
     /// <exception cref="ImagePathException">The name is refused.</exception>
@@ -138,7 +155,7 @@ public sealed class DiskBackend
 
     /// <summary>
     /// Deletes an image. Refused while it is open here, or while another process (QEMU) holds lock
-    /// bytes on it. When the name is a symlink inside the data dir, the link is removed, not its target.
+    /// bytes on it. When the name is a symlink, the link is removed, not its target.
     /// </summary>
     public void Delete(string name)
     {
@@ -157,16 +174,20 @@ public sealed class DiskBackend
                 throw new ImageLockedException(canonical, real, holder.Conflict, holder.Permission);
             }
         }
-        var (directory, leaf) = Split(canonical);
-        File.Delete(RealDirectory(name, directory) + "/" + leaf);
+        var (directory, leaf) = Split(name, canonical);
+        File.Delete(System.IO.Path.Join(RealDirectory(name, directory), leaf));
     }
 
     /// <summary>
-    /// Every image under the data dir, sorted by name. Hidden files (".name"), symlinks, special
-    /// files and names this backend would refuse are left out.
+    /// Every image under the images dir, sorted by name. Hidden files (".name"), symlinks, special
+    /// files and names this backend would refuse are left out. Only a confined backend lists.
     /// </summary>
     public IReadOnlyList<ImageInfo> List()
     {
+        if (!IsConfined)
+        {
+            throw new InvalidOperationException("An unconfined disk backend has no images dir to list.");
+        }
         var options = new EnumerationOptions
         {
             RecurseSubdirectories = true,
@@ -174,7 +195,7 @@ public sealed class DiskBackend
             AttributesToSkip = FileAttributes.Hidden | FileAttributes.ReparsePoint,
         };
         var images = new List<ImageInfo>();
-        foreach (var file in Directory.EnumerateFiles(RealDataDir, "*", options))
+        foreach (var file in Directory.EnumerateFiles(RealImagesDir, "*", options))
         {
             if (Libc.Stat(file, out _) is not { Kind: Libc.FileKind.Regular } status)
             {
@@ -183,7 +204,7 @@ public sealed class DiskBackend
             string canonical;
             try
             {
-                canonical = ImagePath.Normalize(System.IO.Path.GetRelativePath(RealDataDir, file), DataDir, RealDataDir);
+                canonical = ImagePath.Normalize(System.IO.Path.GetRelativePath(RealImagesDir, file), ImagesDir, RealImagesDir);
             }
             catch (ImagePathException)
             {
@@ -207,56 +228,66 @@ public sealed class DiskBackend
         }
     }
 
+    /// <summary>The canonical form of a name: relative to the images dir when confined, else the name as given.</summary>
+    private string Canonical(string name) =>
+        IsConfined ? ImagePath.Normalize(name, ImagesDir, RealImagesDir) : ImagePath.Check(name);
+
     /// <summary>Checks an existing image's name and returns its canonical name and real path.</summary>
     private (string Name, string RealPath) ResolveExisting(string name)
     {
-        var canonical = ImagePath.Normalize(name, DataDir, RealDataDir);
-        var real = Libc.RealPath(RealDataDir + "/" + canonical, out var errno);
+        var canonical = Canonical(name);
+        var real = Libc.RealPath(IsConfined ? RealImagesDir + "/" + canonical : canonical, out var errno);
         if (real is null)
         {
             if (errno == Libc.ENOENT)
             {
-                throw new FileNotFoundException($"Image '{canonical}' does not exist in the data dir '{DataDir}'.", canonical);
+                throw new FileNotFoundException(
+                    IsConfined ? $"Image '{canonical}' does not exist in the images dir '{ImagesDir}'." : $"Could not open '{canonical}': No such file or directory",
+                    canonical);
             }
             throw new ImagePathException(name, $"cannot be resolved: {Libc.Describe(errno)}");
         }
-        if (!ImagePath.IsInside(real, RealDataDir))
+        if (IsConfined && !ImagePath.IsInside(real, RealImagesDir))
         {
-            throw new ImagePathException(name, $"resolves to '{real}' through a symlink, outside the data dir '{RealDataDir}'");
+            throw new ImagePathException(name, $"resolves to '{real}' through a symlink, outside the images dir '{RealImagesDir}'");
         }
         RequireKind(name, real, Libc.FileKind.Regular);
         return (canonical, real);
     }
 
-    /// <summary>Checks a new image's name: its directory must exist inside the data dir, the name must be free.</summary>
+    /// <summary>Checks a new image's name: its directory must exist (inside the images dir when confined), the name must be free.</summary>
     private (string Name, string RealPath) ResolveNew(string name)
     {
-        var canonical = ImagePath.Normalize(name, DataDir, RealDataDir);
-        var (directory, leaf) = Split(canonical);
-        var real = RealDirectory(name, directory) + "/" + leaf;
+        var canonical = Canonical(name);
+        var (directory, leaf) = Split(name, canonical);
+        var real = System.IO.Path.Join(RealDirectory(name, directory), leaf);
         if (Libc.Stat(real, out _) is not null)
         {
-            throw new IOException($"Image '{canonical}' already exists in the data dir '{DataDir}'.");
+            throw new IOException(IsConfined ? $"Image '{canonical}' already exists in the images dir '{ImagesDir}'." : $"Image '{canonical}' already exists.");
         }
         return (canonical, real);
     }
 
-    /// <summary>The real path of a directory inside the data dir ("" is the data dir itself).</summary>
+    /// <summary>
+    /// The real path of an image's directory: "" is the images dir itself when confined, else the
+    /// working directory.
+    /// </summary>
     private string RealDirectory(string name, string directory)
     {
-        if (directory.Length == 0)
+        if (IsConfined && directory.Length == 0)
         {
-            return RealDataDir;
+            return RealImagesDir;
         }
-        var real = Libc.RealPath(RealDataDir + "/" + directory, out var errno);
+        var path = IsConfined ? RealImagesDir + "/" + directory : directory.Length == 0 ? "." : directory;
+        var real = Libc.RealPath(path, out var errno);
         if (real is null)
         {
             var why = errno == Libc.ENOENT ? "does not exist" : $"cannot be resolved: {Libc.Describe(errno)}";
             throw new ImagePathException(name, $"its directory '{directory}' {why}");
         }
-        if (real != RealDataDir && !ImagePath.IsInside(real, RealDataDir))
+        if (IsConfined && real != RealImagesDir && !ImagePath.IsInside(real, RealImagesDir))
         {
-            throw new ImagePathException(name, $"its directory resolves to '{real}' through a symlink, outside the data dir '{RealDataDir}'");
+            throw new ImagePathException(name, $"its directory resolves to '{real}' through a symlink, outside the images dir '{RealImagesDir}'");
         }
         RequireKind(name, real, Libc.FileKind.Directory);
         return real;
@@ -273,9 +304,13 @@ public sealed class DiskBackend
         }
     }
 
-    /// <summary>Checks, on the opened descriptor itself, that no symlink was swapped in after the path check.</summary>
+    /// <summary>Checks, on the opened descriptor itself, that no symlink was swapped in after the confinement check.</summary>
     private void VerifyOpened(SafeFileHandle handle, string name)
     {
+        if (!IsConfined)
+        {
+            return;
+        }
         string? opened;
         try
         {
@@ -285,9 +320,9 @@ public sealed class DiskBackend
         {
             return; // no /proc: the check before the open stands alone
         }
-        if (opened is not null && !ImagePath.IsInside(opened, RealDataDir))
+        if (opened is not null && !ImagePath.IsInside(opened, RealImagesDir))
         {
-            throw new ImagePathException(name, $"was replaced while being opened and now resolves to '{opened}', outside the data dir");
+            throw new ImagePathException(name, $"was replaced while being opened and now resolves to '{opened}', outside the images dir");
         }
     }
 
@@ -298,9 +333,15 @@ public sealed class DiskBackend
         return new ImageInfo(canonical, status.Size, status.AllocatedBytes);
     }
 
-    private static (string Directory, string Leaf) Split(string canonical)
+    /// <summary>A canonical name's directory ("" for none, "/" for the root) and its last segment, which must name a file.</summary>
+    private static (string Directory, string Leaf) Split(string name, string canonical)
     {
         var slash = canonical.LastIndexOf('/');
-        return slash < 0 ? ("", canonical) : (canonical[..slash], canonical[(slash + 1)..]);
+        var (directory, leaf) = slash < 0 ? ("", canonical) : (slash == 0 ? "/" : canonical[..slash], canonical[(slash + 1)..]);
+        if (leaf is "" or "." or "..")
+        {
+            throw new ImagePathException(name, "names a directory, not an image");
+        }
+        return (directory, leaf);
     }
 }

@@ -46,7 +46,7 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         _length = length;
     }
 
-    /// <summary>The image's name relative to the data dir.</summary>
+    /// <summary>The image's name: relative to the images dir when the backend is confined, else as given.</summary>
     public string Name { get; }
 
     /// <summary>The image's real path on this host.</summary>

@@ -16,7 +16,7 @@ public sealed class ImageLockedException : IOException
         Permission = permission;
     }
 
-    /// <summary>The image's name relative to the data dir.</summary>
+    /// <summary>The image's name: relative to the images dir when the backend is confined, else as given.</summary>
     public string ImageName { get; }
 
     /// <summary>The image's real path on this host.</summary>

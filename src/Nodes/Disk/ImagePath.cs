@@ -3,26 +3,26 @@ using System.Text;
 namespace Nodes.Disk;
 
 /// <summary>
-/// The lexical half of confining image names to a data dir: turns what a user typed into a
-/// canonical '/'-separated name relative to the data dir, or refuses it with the reason.
-/// The other half, resolving symlinks and checking the real path, is the disk backend's,
+/// The lexical checks on an image name: what any name must be (<see cref="Check"/>), and the
+/// lexical half of confining names to an images dir (<see cref="Normalize"/>), which turns what a
+/// user typed into a canonical '/'-separated name relative to that dir, or refuses it with the
+/// reason. The other half, resolving symlinks and checking the real path, is the disk backend's,
 /// because it needs the file system.
 /// </summary>
 internal static class ImagePath
 {
-    /// <summary>PATH_MAX on Linux, including the data dir prefix the name will get.</summary>
+    /// <summary>PATH_MAX on Linux, including the images dir prefix the name will get.</summary>
     public const int MaxLength = 4096;
 
     /// <summary>NAME_MAX on Linux, in UTF-8 bytes.</summary>
     public const int MaxSegmentBytes = 255;
 
     /// <summary>
-    /// Validates <paramref name="path"/> and returns its canonical name relative to the data dir.
-    /// An absolute path is accepted only when it lies inside <paramref name="dataDir"/> or
-    /// <paramref name="realDataDir"/>. Empty and "." segments are dropped; ".." is refused outright
-    /// rather than resolved, so "a/../b" never depends on what "a" is.
+    /// Refuses a name no image can have, wherever images may be: none, empty, longer than
+    /// <see cref="MaxLength"/>, with NUL or control characters (so no message ever carries them),
+    /// or not valid Unicode. Returns the name unchanged.
     /// </summary>
-    public static string Normalize(string? path, string dataDir, string realDataDir)
+    public static string Check(string? path)
     {
         if (path is null)
         {
@@ -57,14 +57,25 @@ internal static class ImagePath
                 throw new ImagePathException(path, $"is not valid Unicode (lone surrogate at index {i})");
             }
         }
+        return path;
+    }
 
-        var relative = path;
-        if (path.StartsWith('/'))
+    /// <summary>
+    /// Checks <paramref name="path"/> and returns its canonical name relative to the images dir.
+    /// An absolute path is accepted only when it lies inside <paramref name="imagesDir"/> or
+    /// <paramref name="realImagesDir"/>. Empty and "." segments are dropped; ".." is refused outright
+    /// rather than resolved, so "a/../b" never depends on what "a" is.
+    /// </summary>
+    public static string Normalize(string? path, string imagesDir, string realImagesDir)
+    {
+        var name = Check(path);
+        var relative = name;
+        if (name.StartsWith('/'))
         {
-            relative = path.TrimEnd('/') == realDataDir.TrimEnd('/') || path.TrimEnd('/') == dataDir.TrimEnd('/')
+            relative = name.TrimEnd('/') == realImagesDir.TrimEnd('/') || name.TrimEnd('/') == imagesDir.TrimEnd('/')
                 ? ""
-                : StripPrefix(path, realDataDir) ?? StripPrefix(path, dataDir)
-                ?? throw new ImagePathException(path, $"is an absolute path outside the data dir '{dataDir}'");
+                : StripPrefix(name, realImagesDir) ?? StripPrefix(name, imagesDir)
+                ?? throw new ImagePathException(name, $"is an absolute path outside the images dir '{imagesDir}'");
         }
 
         var segments = new List<string>();
@@ -76,17 +87,17 @@ internal static class ImagePath
             }
             if (segment == "..")
             {
-                throw new ImagePathException(path, "contains a '..' segment; image names stay inside the data dir");
+                throw new ImagePathException(name, "contains a '..' segment; image names stay inside the images dir");
             }
             if (Encoding.UTF8.GetByteCount(segment) > MaxSegmentBytes)
             {
-                throw new ImagePathException(path, $"has a path segment longer than {MaxSegmentBytes} bytes");
+                throw new ImagePathException(name, $"has a path segment longer than {MaxSegmentBytes} bytes");
             }
             segments.Add(segment);
         }
         if (segments.Count == 0)
         {
-            throw new ImagePathException(path, "names the data dir itself, not an image in it");
+            throw new ImagePathException(name, "names the images dir itself, not an image in it");
         }
         return string.Join('/', segments);
     }

@@ -3,17 +3,18 @@ using System.Text;
 namespace Nodes.Disk;
 
 /// <summary>
-/// An image name or path was refused at the disk backend's edge: it would leave the data dir
-/// (<c>..</c>, an absolute path elsewhere, a symlink pointing out), holds NUL or control
-/// characters, or does not name a regular file where one is needed.
+/// An image name or path was refused at the disk backend's edge: it holds NUL or control
+/// characters, does not name a regular file where one is needed, or would leave the images dir
+/// of a confined backend (<c>..</c>, an absolute path elsewhere, a symlink pointing out).
 /// </summary>
 public sealed class ImagePathException : Exception
 {
-    public ImagePathException(string path, string reason)
-        : base($"Image path '{Printable(path)}' refused: {reason}")
+    public ImagePathException(string path, string reason, string? node = null)
+        : base($"Image path '{Printable(path)}'{(node is null ? "" : $" of node '{node}'")} refused: {reason}")
     {
         Path = path;
         Reason = reason;
+        Node = node;
     }
 
     /// <summary>The path exactly as it was given.</summary>
@@ -21,6 +22,12 @@ public sealed class ImagePathException : Exception
 
     /// <summary>Why it was refused, e.g. "contains a '..' segment".</summary>
     public string Reason { get; }
+
+    /// <summary>The node whose image it was to be, when a node asked for it.</summary>
+    public string? Node { get; }
+
+    /// <summary>The same refusal, naming the node that asked (a QMP client sees which one).</summary>
+    public ImagePathException ForNode(string node) => new(Path, Reason, node);
 
     /// <summary>The path with control characters escaped, so a message never carries a raw NUL or newline.</summary>
     internal static string Printable(string path)

@@ -5,7 +5,8 @@ namespace Nodes.Drivers;
 /// <summary>
 /// The <c>file</c> protocol driver: an image on this host's disk backend, opened with
 /// QEMU-compatible locks, so QEMU and this engine refuse to write the same image at once.
-/// Options: <c>filename</c> (relative to the data dir), <c>read-only</c> (on/off),
+/// Options: <c>filename</c> (as QEMU takes it, absolute or relative to the working directory; relative
+/// to the images dir when the disk backend is confined), <c>read-only</c> (on/off),
 /// <c>locking</c> (on/off/auto), <c>force-share</c> (on/off, read-only only).
 /// Completions of the disk's asynchronous I/O resume on the node's IoThread (the awaiting code
 /// runs under the loop's synchronisation context).
@@ -30,7 +31,14 @@ public sealed class FileNode(NodeSettings settings, DiskBackend disk) : BlockNod
             var other => throw new ArgumentException($"Node '{Name}' option 'locking': expected on, off or auto, got '{other}'"),
         };
         var access = Settings.GetBool("read-only", false) ? ImageAccess.ReadOnly : ImageAccess.ReadWrite;
-        _image = disk.Open(filename, new ImageOpenOptions(access, locking, Settings.GetBool("force-share", false)));
+        try
+        {
+            _image = disk.Open(filename, new ImageOpenOptions(access, locking, Settings.GetBool("force-share", false)));
+        }
+        catch (ImagePathException refused)
+        {
+            throw refused.ForNode(Name);
+        }
         return ValueTask.CompletedTask;
     }
 

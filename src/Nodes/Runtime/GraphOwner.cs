@@ -227,6 +227,7 @@ public sealed class GraphOwner : ReceivePersistentActor
                 catch (GraphException refused)
                 {
                     Restore(before);
+                    _log.Info("{0} was refused ({1}); the graph is as it was.", write.Reason, refused.Message);
                     Finish(new Status.Failure(refused), runDeferred: false);
                     return;
                 }

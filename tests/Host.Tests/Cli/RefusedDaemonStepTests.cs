@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Host.Cli;
 
 namespace Host.Tests.Cli;
@@ -24,9 +26,9 @@ public sealed class RefusedDaemonStepTests : IDisposable
     public void Dispose() => _root.Delete(recursive: true);
 
     [Theory]
-    [InlineData("driver=file,node-name=f0,filename=/etc/passwd", "f0", "Image path '/etc/passwd' refused: is an absolute path outside the data dir")]
-    [InlineData("driver=file,node-name=f0,filename=../outside.raw", "f0", "Image path '../outside.raw' refused: contains a '..' segment")]
-    [InlineData("driver=file,node-name=f0,filename=escape.raw", "f0", "Image path 'escape.raw' refused: resolves to '/etc/passwd' through a symlink")]
+    [InlineData("driver=file,node-name=f0,filename=/etc/passwd", "f0", "Image path '/etc/passwd' of node 'f0' refused: is an absolute path outside the images dir")]
+    [InlineData("driver=file,node-name=f0,filename=../outside.raw", "f0", "Image path '../outside.raw' of node 'f0' refused: contains a '..' segment")]
+    [InlineData("driver=file,node-name=f0,filename=escape.raw", "f0", "Image path 'escape.raw' of node 'f0' refused: resolves to '/etc/passwd' through a symlink")]
     [InlineData("driver=file,node-name=f0,filename=missing.raw", "f0", "Image 'missing.raw' does not exist")]
     [InlineData("driver=file,node-name=f0,filename=disk.raw,read-only=maybe", "f0", "option 'read-only': expected on or off, got 'maybe'")]
     [InlineData("driver=nosuch,node-name=f0,filename=disk.raw", "f0", "Unknown driver 'nosuch'")]
@@ -72,6 +74,33 @@ public sealed class RefusedDaemonStepTests : IDisposable
         Assert.Equal(1, code);
         Assert.StartsWith("actors-host: --export id=e0: ", line);
         Assert.Contains("'nowhere'", line);
+    }
+
+    [Fact]
+    public async Task An_NBD_address_in_use_exits_1_naming_the_server_and_the_address()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (code, line) = await RunAsync("--nbd-server", $"addr.type=inet,addr.host=127.0.0.1,addr.port={port}");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"actors-host: NBD server on 127.0.0.1:{port}: Address already in use", line);
+    }
+
+    [Fact]
+    public async Task A_QMP_address_in_use_exits_1_naming_the_monitor_and_the_address()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (code, line) = await RunAsync(
+            "--chardev", $"socket,id=mon0,host=127.0.0.1,port={port},server=on,wait=off", "--monitor", "chardev=mon0");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"actors-host: QMP monitor on 127.0.0.1:{port}: Address already in use", line);
     }
 
     /// <summary>Runs the host with <paramref name="options"/>; returns its exit code and the one line it wrote to the error writer.</summary>

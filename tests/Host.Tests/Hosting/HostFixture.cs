@@ -9,6 +9,7 @@ public sealed class HostFixture : IAsyncDisposable
     private HostFixture(string dataDir, StorageHost host)
     {
         DataDir = dataDir;
+        ImagesDir = Path.Combine(dataDir, "images");
         Host = host;
     }
 
@@ -16,8 +17,8 @@ public sealed class HostFixture : IAsyncDisposable
 
     public StorageHost Host { get; }
 
-    /// <summary>Where image files live (the disk backend's root).</summary>
-    public string ImagesDir => Host.Options.ImagesDir;
+    /// <summary>Where image files live: the host's images are confined to it.</summary>
+    public string ImagesDir { get; }
 
     public static async Task<HostFixture> StartAsync(params string[] ioThreads)
     {

@@ -25,10 +25,11 @@ public sealed class LegacyImportTests
             var legacy = Path.Combine(dataDir, "journal.db");
             File.Copy(Fixture, legacy);
             var hash = SHA256.HashData(File.ReadAllBytes(legacy));
-            var options = new StorageHostOptions(dataDir, Path.Combine(dataDir, "images"), ["iothread0", "iothread1"]);
-            Directory.CreateDirectory(options.ImagesDir);
-            File.WriteAllBytes(Path.Combine(options.ImagesDir, "disk0.img"), new byte[2 << 20]);
-            File.WriteAllBytes(Path.Combine(options.ImagesDir, "scratch.img"), new byte[1 << 20]);
+            var imagesDir = Path.Combine(dataDir, "images");
+            var options = new StorageHostOptions(dataDir, imagesDir, ["iothread0", "iothread1"]);
+            Directory.CreateDirectory(imagesDir);
+            File.WriteAllBytes(Path.Combine(imagesDir, "disk0.img"), new byte[2 << 20]);
+            File.WriteAllBytes(Path.Combine(imagesDir, "scratch.img"), new byte[1 << 20]);
 
             await using (var first = await HostFixture.StartHostAsync(dataDir, options, "actors.host = host1"))
             {

@@ -59,6 +59,21 @@ public sealed class QmpBlockCommandTests
     }
 
     [Fact]
+    public async Task Blockdev_add_of_a_file_outside_the_images_dir_is_a_GenericError_naming_the_node_and_the_path()
+    {
+        await using var fixture = await QmpFixture.StartAsync();
+        await using var client = await fixture.ConnectAsync();
+
+        var error = await client.ErrorOfAsync("blockdev-add", Args(("driver", "file"), ("node-name", "file0"), ("filename", "/etc/passwd")));
+        var nodes = (await client.ReturnOfAsync("query-named-block-nodes")).AsArray();
+
+        Assert.Equal(
+            ("GenericError", $"Image path '/etc/passwd' of node 'file0' refused: is an absolute path outside the images dir '{fixture.Host.ImagesDir}'"),
+            error);
+        Assert.Empty(nodes);
+    }
+
+    [Fact]
     public async Task Blockdev_add_with_a_nested_child_definition_is_refused_clearly()
     {
         await using var fixture = await QmpFixture.StartAsync();

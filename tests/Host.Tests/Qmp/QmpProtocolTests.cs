@@ -58,6 +58,40 @@ public sealed class QmpProtocolTests
     }
 
     [Fact]
+    public async Task Malformed_json_is_answered_in_QEMUs_terms_with_the_position()
+    {
+        await using var fixture = await QmpFixture.StartAsync();
+        await using var client = await fixture.ConnectAsync();
+        (string Line, string Desc)[] cases =
+        [
+            ("""{"execute": tru}""", "invalid keyword 'tru' at line 1, column 13"),
+            ("""{"execute": }""", "expecting value at line 1, column 13"),
+            ("{\"execute\":\n  tru}", "invalid keyword 'tru' at line 2, column 3"),
+            ("""{"execute" "x"}""", "missing ':' in object pair at line 1, column 12"),
+            ("""{execute: "x"}""", "invalid keyword 'execute' at line 1, column 2"),
+            ("""{"execute": "x",}""", "trailing ',' in object at line 1, column 17"),
+            ("""{"execute": "x" "y"}""", "expecting ',' or '}' in object at line 1, column 17"),
+            ("""{"a": [1 2]}""", "expecting ',' or ']' in array at line 1, column 10"),
+            ("""{"a": [1,]}""", "trailing ',' in array at line 1, column 10"),
+            ("""{"a": 01}""", "invalid number '01' at line 1, column 7"),
+            ("""{"a": 1.}""", "invalid number '1.' at line 1, column 7"),
+            ("""{"a": "b\q"}""", @"invalid escape '\q' in string at line 1, column 10"),
+            ("""{"a": 'x'}""", "single-quoted strings are not supported; use \" at line 1, column 7"),
+            ("""{"a": ’}""", "stray '’' at line 1, column 7"),
+            (new string('[', 65), "nesting deeper than 64 levels at line 1, column 65"),
+        ];
+
+        var replies = new List<string>();
+        foreach (var (line, _) in cases)
+        {
+            await client.SendLineAsync(line);
+            replies.Add((string)(await client.ReadReplyAsync())["error"]!["desc"]!);
+        }
+
+        Assert.Equal(cases.Select(c => $"JSON parse error, {c.Desc}"), replies);
+    }
+
+    [Fact]
     public async Task The_id_of_a_request_is_echoed_in_its_reply_and_its_error()
     {
         await using var fixture = await QmpFixture.StartAsync();
@@ -181,6 +215,19 @@ public sealed class QmpProtocolTests
         Assert.Equal("host-qmp-quit", (string)shutdown["data"]!["reason"]!);
         Assert.Null(end);
         Assert.True(fixture.Server.WhenQuitRequested.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_client_that_hangs_up_right_after_sending_quit_still_stops_the_host()
+    {
+        await using var fixture = await QmpFixture.StartAsync();
+        await using (var client = await QmpTestClient.ConnectAsync(fixture.SocketPath))
+        {
+            // What `echo ... | nc` does: write, and close without reading a reply.
+            await client.SendLineAsync("{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"quit\"}");
+        }
+
+        await fixture.Server.WhenQuitRequested.WaitAsync(TimeSpan.FromSeconds(20));
     }
 
     [Fact]

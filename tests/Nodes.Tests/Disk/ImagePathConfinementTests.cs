@@ -2,7 +2,7 @@ using Nodes.Disk;
 
 namespace Nodes.Tests.Disk;
 
-/// <summary>Image names are checked at the backend's edge: nothing outside the data dir is ever opened or created.</summary>
+/// <summary>Image names are checked at the backend's edge: nothing outside the images dir is ever opened or created.</summary>
 public sealed class ImagePathConfinementTests : IDisposable
 {
     private readonly TempDataDir _dir = new();
@@ -20,13 +20,13 @@ public sealed class ImagePathConfinementTests : IDisposable
     [InlineData("../outside/secret.img", "'..'")]
     [InlineData("a/../../outside/secret.img", "'..'")]
     [InlineData("..", "'..'")]
-    [InlineData("/etc/passwd", "absolute path outside the data dir")]
+    [InlineData("/etc/passwd", "absolute path outside the images dir")]
     [InlineData("disk\0.img", "NUL")]
     [InlineData("disk\n.img", "control character")]
     [InlineData("disk\u001b.img", "control character")]
     [InlineData("", "empty")]
-    [InlineData(".", "data dir itself")]
-    [InlineData("./", "data dir itself")]
+    [InlineData(".", "images dir itself")]
+    [InlineData("./", "images dir itself")]
     public void A_bad_name_is_refused_with_the_reason(string name, string reason)
     {
         var open = Assert.Throws<ImagePathException>(() => _backend.Open(name));
@@ -47,7 +47,7 @@ public sealed class ImagePathConfinementTests : IDisposable
         var e = Assert.Throws<ImagePathException>(() => _backend.Open(outside));
 
         Assert.Contains(outside, e.Message);
-        Assert.Contains("outside the data dir", e.Reason);
+        Assert.Contains("outside the images dir", e.Reason);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed class ImagePathConfinementTests : IDisposable
         var e = Assert.Throws<ImagePathException>(() => _backend.Open("escape.img"));
 
         Assert.Contains("symlink", e.Reason);
-        Assert.Contains("outside the data dir", e.Reason);
+        Assert.Contains("outside the images dir", e.Reason);
         Assert.Throws<ImagePathException>(() => _backend.Delete("escape.img"));
         Assert.True(File.Exists(Path.Combine(_dir.Outside, "secret.img")));
     }
@@ -81,8 +81,8 @@ public sealed class ImagePathConfinementTests : IDisposable
         var open = Assert.Throws<ImagePathException>(() => _backend.Open("vm/secret.img"));
         var create = Assert.Throws<ImagePathException>(() => _backend.Create("vm/new.img", 4096));
 
-        Assert.Contains("outside the data dir", open.Reason);
-        Assert.Contains("outside the data dir", create.Reason);
+        Assert.Contains("outside the images dir", open.Reason);
+        Assert.Contains("outside the images dir", create.Reason);
         Assert.False(File.Exists(Path.Combine(_dir.Outside, "new.img")));
     }
 
