@@ -73,8 +73,9 @@ internal sealed class QmpCommands
     {
         var driver = arguments.RequiredString("driver");
         var node = arguments.RequiredString("node-name");
-        // Ours: the host whose disk backend holds the node's image (and runs it); this one by default.
-        var host = arguments.OptionalString("x-host") ?? _host.Runtime.Host;
+        // Ours: the host whose disk backend holds the node's image and runs it (x-host), by default
+        // its children's host, else this one.
+        var requestedHost = arguments.OptionalString("x-host");
         var info = _host.Runtime.Drivers.Info(driver) ?? throw QmpError.GenericError($"Parameter 'driver' does not accept value '{driver}'");
         var children = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         foreach (var role in info.ChildRoles)
@@ -99,8 +100,9 @@ internal sealed class QmpCommands
         // QEMU has no iothread argument here: a node runs where its child runs, a leaf on its host's
         // first IoThread (another host's is the graph's owner to pick: "" asks it to).
         var graph = await QueryGraphAsync().ConfigureAwait(false);
-        var ioThread = children.Values.Select(c => graph.Find(c)?.IoThread).FirstOrDefault(t => t is not null)
-            ?? (host == _host.Runtime.Host ? DefaultIoThread() : "");
+        var placed = children.Values.Select(graph.Find).FirstOrDefault(c => c is not null);
+        var host = requestedHost ?? placed?.Host ?? _host.Runtime.Host;
+        var ioThread = placed?.IoThread ?? (host == _host.Runtime.Host ? DefaultIoThread() : "");
         return await GraphCommandAsync(new AddNode(node, driver, options.ToImmutable(), host, ioThread, children.ToImmutable())).ConfigureAwait(false);
     }
 
@@ -178,6 +180,8 @@ internal sealed class QmpCommands
             ["encrypted"] = false,
             ["detect_zeroes"] = "off",
             ["iothread"] = node.IoThread,
+            // Not QEMU's: the host the node lives on (its image is on that host's disk).
+            ["x-host"] = node.Host,
             ["children"] = new JsonArray([.. node.Children.Select(c => (JsonNode)new JsonObject { ["child"] = c.Key, ["node-name"] = c.Value })]),
         };
         if (live is not null)
@@ -315,7 +319,11 @@ internal sealed class QmpCommands
         }
     }
 
-    private Task<JsonNode> BlockExportAddAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    /// <summary>
+    /// QEMU's block-export-add. The export is served by the NBD server of the host the node lives
+    /// on; the answer (QEMU's is empty) says which: <c>{"x-host": "h2"}</c>.
+    /// </summary>
+    private async Task<JsonNode> BlockExportAddAsync(QmpArguments arguments, CancellationToken cancellationToken)
     {
         var type = arguments.RequiredString("type");
         if (type != "nbd")
@@ -328,7 +336,9 @@ internal sealed class QmpCommands
         var name = arguments.OptionalString("name") ?? node;
         var writable = arguments.OptionalBool("writable", false);
         arguments.EnsureNoneLeft();
-        return GraphCommandAsync(new AddExport(id, node, name, writable));
+        await GraphCommandAsync(new AddExport(id, node, name, writable)).ConfigureAwait(false);
+        var graph = await QueryGraphAsync().ConfigureAwait(false);
+        return new JsonObject { ["x-host"] = graph.Find(node)?.Host };
     }
 
     private async Task<JsonNode> BlockExportDelAsync(QmpArguments arguments, CancellationToken cancellationToken)

@@ -5,7 +5,9 @@ namespace Nodes.Drivers;
 /// Options: <c>fail-nth</c> (the Nth matching request fails, counting from 1; 0 = never),
 /// <c>fail-op</c> (<c>read</c>, <c>write</c>, <c>flush</c>, <c>discard</c> or <c>any</c>),
 /// <c>errno</c> (a number or name, default EIO), <c>fail-once</c> (on: only the Nth; off: the Nth
-/// and every later one), <c>delay-us</c> (every request waits this long on an IoThread timer).
+/// and every later one), <c>delay-us</c> (every request waits this long on an IoThread timer),
+/// <c>close-delay-us</c> (closing the node takes this long: storage slow to let go of it, which
+/// holds a deferred unref open, e.g. while a test kills the graph's owner).
 /// </summary>
 public sealed class BlkDebugNode : FilterNode
 {
@@ -14,6 +16,7 @@ public sealed class BlkDebugNode : FilterNode
     private readonly Errno _errno;
     private readonly bool _failOnce;
     private readonly TimeSpan _delay;
+    private readonly TimeSpan _closeDelay;
     private long _matching;
 
     public BlkDebugNode(NodeSettings settings)
@@ -31,6 +34,7 @@ public sealed class BlkDebugNode : FilterNode
             : throw new ArgumentException($"Node '{Name}' option 'errno': unknown error '{errno}'");
         _failOnce = settings.GetBool("fail-once", true);
         _delay = TimeSpan.FromMicroseconds(settings.GetSize("delay-us", 0));
+        _closeDelay = TimeSpan.FromMicroseconds(settings.GetSize("close-delay-us", 0));
     }
 
     /// <summary>Requests that failed by injection so far.</summary>
@@ -60,11 +64,20 @@ public sealed class BlkDebugNode : FilterNode
         await File.DiscardAsync(offset, length);
     }
 
+    public override async ValueTask CloseAsync()
+    {
+        if (_closeDelay > TimeSpan.Zero)
+        {
+            await Delay(_closeDelay);
+        }
+        await base.CloseAsync();
+    }
+
     private async ValueTask Inject(string op)
     {
         if (_delay > TimeSpan.Zero)
         {
-            await Delay();
+            await Delay(_delay);
         }
         if (_failNth == 0 || (_failOp != "any" && _failOp != op))
         {
@@ -78,11 +91,11 @@ public sealed class BlkDebugNode : FilterNode
         }
     }
 
-    private Task Delay()
+    private Task Delay(TimeSpan delay)
     {
         var loop = Loop ?? throw new InvalidOperationException($"blkdebug node '{Name}' is not on an IoThread.");
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        loop.NewTimer(done.SetResult).Arm(_delay);
+        loop.NewTimer(done.SetResult).Arm(delay);
         return done.Task;
     }
 }

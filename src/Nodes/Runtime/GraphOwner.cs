@@ -189,6 +189,7 @@ public sealed class GraphOwner : ReceivePersistentActor
     private void Writing()
     {
         SnapshotReplies();
+        HostsWatched();
         Command<WriteGranted>(granted =>
         {
             _section = new WriteSection(granted.Epoch);

@@ -14,13 +14,14 @@ public sealed class HostExecutable : IAsyncDisposable
     private const int SIGTERM = 15;
 
     private readonly Process _process;
+    private readonly System.Text.StringBuilder _output = new();
     private readonly Task<string> _stdout;
     private readonly Task<string> _stderr;
 
     private HostExecutable(Process process, TaskCompletionSource up)
     {
         _process = process;
-        _stdout = ReadStdoutAsync(process, up);
+        _stdout = ReadStdoutAsync(process, up, _output);
         _stderr = process.StandardError.ReadToEndAsync();
     }
 
@@ -62,6 +63,24 @@ public sealed class HostExecutable : IAsyncDisposable
         return new ExternalTool.Result("actors-host", _process.ExitCode, await _stdout, await _stderr);
     }
 
+    /// <summary>Kills the host with SIGKILL (kill -9): nothing of it runs any more, nothing is cleaned up.</summary>
+    public void KillAbruptly() => ExternalTool.Kill(_process);
+
+    /// <summary>What the host printed on stdout so far (its log), to show when a test fails.</summary>
+    public string OutputSoFar
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Whether the process has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
     public async ValueTask DisposeAsync()
     {
         ExternalTool.Kill(_process);
@@ -70,12 +89,14 @@ public sealed class HostExecutable : IAsyncDisposable
     }
 
     /// <summary>All of stdout; <paramref name="up"/> completes at the host's "is up" line, or fails at the end of output without it.</summary>
-    private static async Task<string> ReadStdoutAsync(Process process, TaskCompletionSource up)
+    private static async Task<string> ReadStdoutAsync(Process process, TaskCompletionSource up, System.Text.StringBuilder output)
     {
-        var output = new System.Text.StringBuilder();
         while (await process.StandardOutput.ReadLineAsync() is { } line)
         {
-            output.AppendLine(line);
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
             if (line.StartsWith("Host ", StringComparison.Ordinal) && line.Contains(" is up.", StringComparison.Ordinal))
             {
                 up.TrySetResult();

@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Sockets;
+using Host.Tests.Cli;
+using Host.Tests.Qmp;
+using TestTools;
+
+namespace Host.Tests.Cluster;
+
+/// <summary>
+/// Hosts as a user runs them: <c>actors-host</c> processes on loopback forming one cluster, each
+/// with its own directory (data, images, its QMP and NBD Unix sockets), the graph's journal in a
+/// PostgreSQL schema of the test's own (<c>hocon/postgres.conf</c>), and a
+/// <see cref="LoopbackRelay"/> in front of each remoting port, so a test can kill a host
+/// (<c>kill -9</c>), stop it (SIGTERM) or cut it off the network. h1 is the seed, so the oldest
+/// member: the Coordinator and the graph's owner start there.
+/// </summary>
+internal sealed class ProcessCluster : IAsyncDisposable
+{
+    /// <summary>How long the cluster's failure detector and split-brain resolver wait (the compose file's settings).</summary>
+    private static readonly string[] Timing =
+    [
+        "akka.cluster.failure-detector.heartbeat-interval = 1s",
+        "akka.cluster.failure-detector.acceptable-heartbeat-pause = 3s",
+        "akka.cluster.split-brain-resolver.stable-after = 2s",
+    ];
+
+    private readonly string _root = Directory.CreateTempSubdirectory("process-cluster-").FullName;
+    private readonly string _schema = PostgresTestDatabase.NewSchema();
+    private readonly List<Member> _members = [];
+
+    private ProcessCluster() => PostgresTestDatabase.CreateSchema(_schema);
+
+    public IReadOnlyList<Member> Members => _members;
+
+    public Member this[string name] => _members.Single(m => m.Name == name);
+
+    /// <summary>Starts hosts h1..h<paramref name="count"/> one after the other, each up (joined) before the next.</summary>
+    public static async Task<ProcessCluster> StartAsync(int count)
+    {
+        var cluster = new ProcessCluster();
+        try
+        {
+            for (var i = 1; i <= count; i++)
+            {
+                cluster._members.Add(new Member($"h{i}", Path.Combine(cluster._root, $"h{i}")));
+            }
+            foreach (var member in cluster._members)
+            {
+                await cluster.StartAsync(member);
+            }
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAsync(Member member)
+    {
+        Directory.CreateDirectory(member.Directory);
+        var seed = _members[0].Relay.Port;
+        string[] arguments =
+        [
+            "--data-dir", Path.Combine(member.Directory, "data"),
+            "--config", Path.Combine(RepositoryRoot, "hocon", "postgres.conf"),
+            "--set", $"actors.host = {member.Name}",
+            "--set", "akka.actor.provider = cluster",
+            "--set", "akka.remote.dot-netty.tcp.hostname = \"127.0.0.1\"",
+            "--set", $"akka.remote.dot-netty.tcp.port = {member.RemotingPort}",
+            "--set", $"akka.remote.dot-netty.tcp.public-port = {member.Relay.Port}",
+            "--set", $"akka.cluster.seed-nodes = [\"akka.tcp://actors@127.0.0.1:{seed}\"]",
+            "--set", $"akka.persistence.journal.sql.connection-string = \"{PostgresTestDatabase.ConnectionString};Search Path={_schema}\"",
+            .. Timing.SelectMany(setting => new[] { "--set", setting }),
+            "--nbd-server", $"addr.type=unix,addr.path={member.NbdSocket}",
+            "--chardev", $"socket,id=qmp,path={member.QmpSocket},server=on,wait=off",
+            "--monitor", "chardev=qmp",
+        ];
+        member.Process = await HostExecutable.StartAsync(member.Directory, arguments);
+    }
+
+    /// <summary>A QMP session with <paramref name="member"/>, capabilities negotiated.</summary>
+    public static Task<QmpTestClient> QmpAsync(Member member) => QmpTestClient.ConnectNegotiatedAsync(member.QmpSocket);
+
+    /// <summary>The rows of the graph's journal whose event is <paramref name="manifest"/> and names <paramref name="node"/>.</summary>
+    public int JournalEvents(string manifest, string node) =>
+        PostgresTestDatabase.Strings($"SELECT convert_from(message, 'UTF8') FROM \"{_schema}\".akka_journal WHERE manifest = '{manifest}'")
+            .Count(json => json.Contains($"\"node\":\"{node}\"", StringComparison.Ordinal));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var member in _members)
+        {
+            if (member.Process is { } process)
+            {
+                await process.DisposeAsync();
+            }
+            await member.Relay.DisposeAsync();
+        }
+        PostgresTestDatabase.DropSchema(_schema);
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private static string RepositoryRoot
+    {
+        get
+        {
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Actors.sln")))
+            {
+                directory = directory.Parent;
+            }
+            return directory?.FullName ?? throw new InvalidOperationException($"No Actors.sln above {AppContext.BaseDirectory}");
+        }
+    }
+
+    /// <summary>One host of the cluster.</summary>
+    internal sealed class Member
+    {
+        public Member(string name, string directory)
+        {
+            Name = name;
+            Directory = directory;
+            RemotingPort = FreePort();
+            Relay = new LoopbackRelay(RemotingPort);
+        }
+
+        public string Name { get; }
+
+        public string Directory { get; }
+
+        public int RemotingPort { get; }
+
+        /// <summary>What the other members reach this one through (its advertised port).</summary>
+        public LoopbackRelay Relay { get; }
+
+        public string QmpSocket => Path.Combine(Directory, "qmp.sock");
+
+        public string NbdSocket => Path.Combine(Directory, "nbd.sock");
+
+        public HostExecutable? Process { get; set; }
+
+        private static int FreePort()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+    }
+}
