@@ -189,14 +189,17 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
 
     /// <summary>
     /// Makes the live nodes what <paramref name="graph"/> says (after recovery, in its write
-    /// section): whatever is open is closed, then the graph's nodes of this host are opened,
-    /// children first. Nodes waiting to be closed are not opened: their close only has to be
-    /// recorded. A node that cannot be opened does not stop the others: it is left unavailable,
-    /// with its reason (and so are the parents above it), and returned with the reasons.
+    /// section): a live node the graph has just as it is (driver, options, IoThread, children) stays
+    /// open, so a new owner after a failover interrupts nothing; any other is closed; then the
+    /// graph's nodes of this host that are not open are opened, children first. Nodes waiting to
+    /// be closed are not opened: their close only has to be recorded. A node that cannot be opened
+    /// does not stop the others: it is left unavailable, with its reason (and so are the parents
+    /// above it), and returned with the reasons.
     /// </summary>
     public async Task<IReadOnlyDictionary<string, string>> OpenAllAsync(BlockGraph graph)
     {
-        foreach (var name in _nodes.Keys.ToList())
+        // A parent stays only when its children do (OpenAsInGraph), so nothing kept refers to a node that closes.
+        foreach (var name in _nodes.Keys.Where(n => !OpenAsInGraph(n, graph)).ToList())
         {
             await CloseNodeAsync(name);
         }
@@ -205,7 +208,7 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
         var opened = new HashSet<string>(StringComparer.Ordinal);
         async Task Open(GraphNode node)
         {
-            if (node.Host != Host || node.PendingUnref || !opened.Add(node.Name))
+            if (node.Host != Host || node.PendingUnref || !opened.Add(node.Name) || _nodes.ContainsKey(node.Name))
             {
                 return;
             }
@@ -238,6 +241,19 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
         return new Dictionary<string, string>(_unavailable, StringComparer.Ordinal);
     }
 
+    /// <summary>Whether the live node <paramref name="name"/> is what <paramref name="graph"/> has, over children that are too.</summary>
+    private bool OpenAsInGraph(string name, BlockGraph graph)
+    {
+        var live = _nodes[name];
+        return graph.Find(name) is { PendingUnref: false } node
+            && node.Host == Host
+            && node.Driver == live.Driver
+            && node.IoThread == live.IoThread.Name
+            && node.Options.SequenceEqual(live.Node.Settings.Options)
+            && node.Children.Count == live.Node.Children.Count
+            && node.Children.All(c => live.Node.Children.TryGetValue(c.Key, out var child) && child.Name == c.Value && _nodes.ContainsKey(c.Value) && OpenAsInGraph(c.Value, graph));
+    }
+
     /// <summary>Closes a node whose last reference is gone (its image is released); no request can reach it any more.</summary>
     public async Task CloseNodeAsync(string name)
     {
@@ -259,7 +275,7 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
         var io = IoThreadNamed(ioThreadName);
         var childNodes = children.ToDictionary(c => c.Key, c => Live(c.Value).Node);
         var node = await io.Loop.RunAsync(() => Drivers.OpenAsync(driver, new NodeSettings(name, options, io.Loop.Clock), childNodes).AsTask());
-        _nodes[name] = new LiveNode(node, io);
+        _nodes[name] = new LiveNode(node, driver, io);
     }
 
     private Task Wire(string parent, string role, string? child)
@@ -306,7 +322,7 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
     private IoThread IoThreadNamed(string name) =>
         _ioThreads.TryGetValue(name, out var io) ? io : throw new GraphException($"IoThread '{name}' does not exist on host '{Host}'");
 
-    private sealed record LiveNode(BlockNode Node, IoThread IoThread);
+    private sealed record LiveNode(BlockNode Node, string Driver, IoThread IoThread);
 
     /// <summary>What a request is addressed to: a node by name, or whatever node an export serves.</summary>
     private readonly record struct Target(string Name, bool IsExport);

@@ -63,7 +63,8 @@ public sealed class ClusterGraphTests
 
     /// <summary>
     /// The owner's host (the oldest) leaves cleanly: the owner starts on the next oldest, recovers
-    /// the graph from the shared journal, opens every host's nodes again, and takes commands.
+    /// the graph from the shared journal, finds every host's nodes open as the graph has them (it
+    /// reopens none: their I/O goes on), and takes commands.
     /// </summary>
     [Fact]
     public async Task When_the_owners_host_leaves_the_graph_is_recovered_on_the_next_and_its_nodes_serve()
@@ -73,12 +74,15 @@ public sealed class ClusterGraphTests
         await h2.Graph.Ask<WriteCompleted>(new AddNode("n2", "null-co", None, "h2", "", None), Timeout);
         await h2.Graph.Ask<WriteCompleted>(new AddNode("n3", "null-co", None, "h3", "", None), Timeout);
 
+        var n2 = h2.Runtime.Find("n2");
+
         await cluster.StopHostAsync(h1);
 
         await h3.Graph.Ask<WriteCompleted>(new AddNode("n3b", "null-co", None, "h3", "", None), Timeout);
         var graph = await h2.Graph.Ask<GraphSnapshot>(QueryGraph.Instance, Timeout);
         Assert.Equal(["n2", "n3", "n3b"], graph.Nodes.Select(n => n.Name));
         Assert.All(graph.Nodes, n => Assert.Null(n.Unavailable));
+        Assert.Same(n2, h2.Runtime.Find("n2"));
         Assert.Equal(7, await h2.Runtime.RunRequestAsync("n2", _ => ValueTask.FromResult(7)));
         Assert.Equal(8, await h3.Runtime.RunRequestAsync("n3", _ => ValueTask.FromResult(8)));
     }
