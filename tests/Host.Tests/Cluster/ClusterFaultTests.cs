@@ -104,6 +104,34 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
             Assert.All(nodes, n => Assert.Null(n!["x-unavailable"]));
         });
 
+    /// <summary>
+    /// h1, which holds the singletons, is cut off (everything sent to it is dropped at its relay):
+    /// each side sees the other unreachable. The resolver keeps the majority: h1 downs itself and
+    /// exits, h2 and h3 down h1 and start the singletons. Meanwhile h1's Coordinator grants no
+    /// write (a write needs every host's report, and h2's and h3's cannot reach it), so at no time
+    /// do two Coordinators write: the change asked on h1 never happens, the one asked on h2 does.
+    /// </summary>
+    [PostgresFact]
+    public Task In_a_partition_the_minority_downs_itself_and_only_the_majority_changes_the_graph()
+        => WithClusterAsync(3, async cluster =>
+        {
+            await using var qmp1 = await ProcessCluster.QmpAsync(cluster["h1"]);
+            await qmp1.ReturnOfAsync("blockdev-add", new JsonObject { ["driver"] = "null-co", ["node-name"] = "before", ["x-host"] = "h2" });
+
+            cluster["h1"].Relay.Cut();
+            var minority = qmp1.ExecuteAsync("blockdev-add", new JsonObject { ["driver"] = "null-co", ["node-name"] = "minority", ["x-host"] = "h1" });
+            var added = await NextGraphChangeAsync(cluster["h2"], "majority");
+            await WaitUntilAsync(() => Task.FromResult(cluster["h1"].Process!.HasExited), "h1 downed itself and stopped");
+
+            await Assert.ThrowsAnyAsync<Exception>(() => minority);
+            await using var qmp2 = await ProcessCluster.QmpAsync(cluster["h2"]);
+            var names = await NodeNamesAsync(qmp2);
+            Assert.Contains("before", names);
+            Assert.Contains(added, names);
+            Assert.DoesNotContain("minority", names);
+            Assert.Equal(0, cluster.JournalEvents("node-added.v1", "minority"));
+        });
+
     /// <summary>Runs <paramref name="scenario"/> on a fresh cluster of <paramref name="hosts"/> processes; when it fails, the test shows every host's log.</summary>
     private async Task WithClusterAsync(int hosts, Func<ProcessCluster, Task> scenario)
     {

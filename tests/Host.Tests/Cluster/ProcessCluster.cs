@@ -16,12 +16,14 @@ namespace Host.Tests.Cluster;
 /// </summary>
 internal sealed class ProcessCluster : IAsyncDisposable
 {
-    /// <summary>How long the cluster's failure detector and split-brain resolver wait (the compose file's settings).</summary>
-    private static readonly string[] Timing =
+    /// <summary>
+    /// Settings of the test cluster. Each host writes to another through its own outbound
+    /// connection only (no reply over a connection the other opened): so a cut relay silences
+    /// everything sent to its host, and nothing goes round it.
+    /// </summary>
+    private static readonly string[] Settings =
     [
-        "akka.cluster.failure-detector.heartbeat-interval = 1s",
-        "akka.cluster.failure-detector.acceptable-heartbeat-pause = 3s",
-        "akka.cluster.split-brain-resolver.stable-after = 2s",
+        "akka.remote.use-passive-connections = off",
     ];
 
     private readonly string _root = Directory.CreateTempSubdirectory("process-cluster-").FullName;
@@ -72,7 +74,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
             "--set", $"akka.remote.dot-netty.tcp.public-port = {member.Relay.Port}",
             "--set", $"akka.cluster.seed-nodes = [\"akka.tcp://actors@127.0.0.1:{seed}\"]",
             "--set", $"akka.persistence.journal.sql.connection-string = \"{PostgresTestDatabase.ConnectionString};Search Path={_schema}\"",
-            .. Timing.SelectMany(setting => new[] { "--set", setting }),
+            .. Settings.SelectMany(setting => new[] { "--set", setting }),
             "--nbd-server", $"addr.type=unix,addr.path={member.NbdSocket}",
             "--chardev", $"socket,id=qmp,path={member.QmpSocket},server=on,wait=off",
             "--monitor", "chardev=qmp",

@@ -115,6 +115,19 @@ public sealed class DriverTests
     }
 
     [Fact]
+    public void Blkdebug_with_close_delay_closes_only_after_the_delay_on_the_iothreads_clock()
+    {
+        var below = _fixture.Open("null-co", "null0");
+        var debug = _fixture.Open("blkdebug", "dbg0", "close-delay-us=5000", ("file", below));
+        var close = _fixture.Run(() => debug.CloseAsync().AsTask());
+        Assert.False(close.IsCompleted);
+        _fixture.Advance(TimeSpan.FromMilliseconds(4));
+        Assert.False(close.IsCompleted);
+        _fixture.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(close.IsCompletedSuccessfully);
+    }
+
+    [Fact]
     public void Unknown_options_values_are_refused_naming_the_node_and_option()
     {
         var below = _fixture.Open("null-co", "null0");
