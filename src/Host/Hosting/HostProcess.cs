@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using Akka.Actor;
+using Host.Cluster;
 using Host.Daemon;
 using Host.Nbd;
 using Host.Qmp;
@@ -48,8 +50,11 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes when the host is asked to stop: Ctrl+C, SIGTERM or a QMP <c>quit</c>.</summary>
-    public async Task WaitForStopAsync()
+    /// <summary>
+    /// Completes when the host is asked to stop (Ctrl+C, SIGTERM or a QMP <c>quit</c>), with null, or
+    /// when its actor system stopped on its own (the cluster downed the host), with a line saying why.
+    /// </summary>
+    public async Task<string?> WaitForStopAsync()
     {
         // Ctrl+C and SIGTERM (systemd, kill) stop the host the same way: front ends close first.
         Console.CancelKeyPress += OnCancelKeyPress;
@@ -60,7 +65,9 @@ public sealed class HostProcess : IAsyncDisposable
         });
         try
         {
-            await Task.WhenAny([Task.Delay(Timeout.Infinite, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default), .. _monitors.Select(m => m.WhenQuitRequested)]);
+            var system = Host.System;
+            var stopped = await Task.WhenAny([Task.Delay(Timeout.Infinite, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default), system.WhenTerminated, .. _monitors.Select(m => m.WhenQuitRequested)]);
+            return stopped == system.WhenTerminated ? StopReason.Describe(Host.Runtime.Host, CoordinatedShutdown.Get(system).ShutdownReason) : null;
         }
         finally
         {
