@@ -127,7 +127,8 @@ public sealed class HostProcess : IAsyncDisposable
         foreach (var chardev in daemon.Monitors.Select(id => daemon.Chardevs[id]))
         {
             var monitor = new QmpServer(_host, _nbd);
-            await monitor.StartAsync(chardev.ToEndPoint());
+            // The default monitor listens where the configuration says (host.defaults.listen-address).
+            await monitor.StartAsync(chardev.ToEndPoint(), anyAddress: runDefaults);
             _monitors.Add(monitor);
             await output.WriteLineAsync($"QMP monitor on {chardev}{(chardev.Type == "inet" ? $"; try: echo '{{\"execute\":\"qmp_capabilities\"}}' | nc {chardev.HostOrPath} {chardev.Port}" : "")}");
         }
@@ -135,17 +136,19 @@ public sealed class HostProcess : IAsyncDisposable
 
     /// <summary>
     /// The daemon a host runs without options: the scratch image as raw over file, exported
-    /// writable as <c>scratch</c> over NBD on loopback, and a QMP monitor on loopback.
+    /// writable as <c>scratch</c> over NBD, and a QMP monitor, both on
+    /// <c>host.defaults.listen-address</c> (loopback unless configured otherwise).
     /// </summary>
     private static DaemonOptions DefaultDaemon(HoconConfig defaults)
     {
         var image = defaults.GetString("scratch-image");
         return new DaemonOptions()
             .With("--blockdev", $"driver=file,node-name=scratch-file,filename={image}")
+        var address = defaults.GetString("listen-address");
             .With("--blockdev", "driver=raw,node-name=scratch,file=scratch-file")
-            .With("--nbd-server", $"addr.type=inet,addr.host=127.0.0.1,addr.port={defaults.GetInt("nbd-port")}")
+            .With("--nbd-server", $"addr.type=inet,addr.host={address},addr.port={defaults.GetInt("nbd-port")}")
             .With("--export", "type=nbd,id=scratch,node-name=scratch,name=scratch,writable=on")
-            .With("--chardev", $"socket,id=qmp,host=127.0.0.1,port={defaults.GetInt("qmp-port")},server=on,wait=off")
+            .With("--chardev", $"socket,id=qmp,host={address},port={defaults.GetInt("qmp-port")},server=on,wait=off")
             .With("--monitor", "chardev=qmp");
     }
 
