@@ -111,6 +111,8 @@ public sealed class HostProcess : IAsyncDisposable
             settings.GetString("data-dir"),
             settings.GetString("images-dir"),
             [.. settings.GetStringList("iothreads").Union(daemon.IoThreads)]), _loggerFactory);
+        // Other hosts ask it this host's name (x-query-cluster); a lone host's answers it itself.
+        _host.System.ActorOf(HostIdentity.Props(_host.Runtime.Host), HostIdentity.Name);
         if (runDefaults)
         {
             CreateScratchImage(_host, settings.GetConfig("defaults"));
@@ -142,9 +144,9 @@ public sealed class HostProcess : IAsyncDisposable
     private static DaemonOptions DefaultDaemon(HoconConfig defaults)
     {
         var image = defaults.GetString("scratch-image");
+        var address = defaults.GetString("listen-address");
         return new DaemonOptions()
             .With("--blockdev", $"driver=file,node-name=scratch-file,filename={image}")
-        var address = defaults.GetString("listen-address");
             .With("--blockdev", "driver=raw,node-name=scratch,file=scratch-file")
             .With("--nbd-server", $"addr.type=inet,addr.host={address},addr.port={defaults.GetInt("nbd-port")}")
             .With("--export", "type=nbd,id=scratch,node-name=scratch,name=scratch,writable=on")
