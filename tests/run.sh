@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# Debian packages the tests use. Installed only when something is missing.
-packages=(qemu-utils libnbd-bin)
+# Debian packages the tests use. Installed only when something is missing. docker-compose
+# validates docker-compose.yml (no Docker engine needed, nor started).
+packages=(qemu-utils libnbd-bin docker-compose)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
