@@ -33,6 +33,14 @@ public static class ClusterConfig
         Port(config) > 0 || Join(config).Count > 0 || AkkaSeeds(config).Count > 0 || IsClusterProvider(config.GetString(Provider, "local"));
 
     /// <summary>
+    /// True when remoting uses TLS: <c>akka.remote.dot-netty.tcp.enable-ssl</c> when given, else
+    /// whether <c>actors.cluster.tls.certificate</c> names a certificate. Addresses then start with
+    /// <c>akka.ssl.tcp://</c>.
+    /// </summary>
+    public static bool UsesTls(HoconConfig config) =>
+        config.HasPath($"{Tcp}.enable-ssl") ? config.GetBoolean($"{Tcp}.enable-ssl") : config.GetString("actors.cluster.tls.certificate", "").Length > 0;
+
+    /// <summary>
     /// <paramref name="config"/> (resolved) with the Akka keys its <c>actors.cluster</c> settings
     /// imply, where not given explicitly. Throws <see cref="ArgumentException"/> with one line naming
     /// the setting for a malformed seed node or port.
@@ -69,13 +77,17 @@ public static class ClusterConfig
         {
             Map($"{Tcp}.port", port);
         }
-        if (AkkaSeeds(config).Count == 0)
-        {
-            Map(SeedNodes, Join(config) is { Count: > 0 } join ? join.Select(s => s.Address).ToArray() : [Self(config, publicHostname.Length > 0 ? publicHostname : hostname, port)]);
-        }
-        if (cluster.GetString("tls.certificate").Length > 0 && !config.HasPath($"{Tcp}.enable-ssl"))
+        var tls = UsesTls(config);
+        if (tls && !config.HasPath($"{Tcp}.enable-ssl"))
         {
             Map($"{Tcp}.enable-ssl", true);
+        }
+        if (AkkaSeeds(config).Count == 0)
+        {
+            var join = Join(config);
+            Map(SeedNodes, join.Count > 0
+                ? join.Select(s => s.Address(tls)).ToArray()
+                : [Self(config, publicHostname.Length > 0 ? publicHostname : hostname, port).Address(tls)]);
         }
         return ConfigFactory.FromAssignments(mapped, "actors.cluster").WithFallback(config).Resolve();
     }
@@ -116,14 +128,14 @@ public static class ClusterConfig
     /// The member's own address, its only seed when it has no other: it joins itself and forms a
     /// one-member cluster that others join.
     /// </summary>
-    private static string Self(HoconConfig config, string host, int port)
+    private static SeedNode Self(HoconConfig config, string host, int port)
     {
         var publicPort = config.GetInt($"{Tcp}.public-port", 0);
         if (publicPort == 0 && port == 0)
         {
             throw new ArgumentException($"{Tcp}.port 0: a cluster member without seed nodes joins itself and needs a fixed port (set actors.cluster.port or give --join)");
         }
-        return new SeedNode(host, publicPort > 0 ? publicPort : port).Address;
+        return new SeedNode(host, publicPort > 0 ? publicPort : port);
     }
 
     private static int Port(HoconConfig config)
@@ -160,7 +172,7 @@ public static class ClusterConfig
         var seeds = config.HasPath(SeedNodes) ? config.GetStringList(SeedNodes) : [];
         foreach (var seed in seeds)
         {
-            SeedNode.CheckAddress(seed, SeedNodes);
+            SeedNode.CheckAddress(seed, SeedNodes, UsesTls(config));
         }
         return seeds;
     }

@@ -5,13 +5,13 @@ namespace Host.Cluster;
 
 /// <summary>
 /// A cluster member to join, given as <c>HOST:PORT</c> (<c>--join</c>, <c>actors.cluster.join</c>):
-/// its Akka address is <c>akka.tcp://actors@HOST:PORT</c>, the actor system having that name on
-/// every host.
+/// its Akka address is <c>akka.tcp://actors@HOST:PORT</c> (<c>akka.ssl.tcp://</c> when remoting
+/// uses TLS), the actor system having that name on every host.
 /// </summary>
 public sealed record SeedNode(string Host, int Port)
 {
-    /// <summary>The seed's address as <c>akka.cluster.seed-nodes</c> takes it.</summary>
-    public string Address => $"akka.tcp://{StorageHost.SystemName}@{Host}:{Port}";
+    /// <summary>The seed's address as <c>akka.cluster.seed-nodes</c> takes it, over TLS or not.</summary>
+    public string Address(bool tls) => $"{Protocol(tls)}://{StorageHost.SystemName}@{Host}:{Port}";
 
     /// <summary><c>HOST:PORT</c>, as given.</summary>
     public override string ToString() => $"{Host}:{Port}";
@@ -36,17 +36,21 @@ public sealed record SeedNode(string Host, int Port)
 
     /// <summary>
     /// Checks an entry of <c>akka.cluster.seed-nodes</c>: an Akka address of a system named
-    /// <c>actors</c> with a host and a port (Akka would otherwise try to join it forever, or never).
-    /// Throws <see cref="ArgumentException"/> with one line naming <paramref name="source"/>.
+    /// <c>actors</c> with a host and a port, over the protocol remoting uses (<c>akka.ssl.tcp</c>
+    /// with TLS); Akka would otherwise try to join it forever, or never. Throws
+    /// <see cref="ArgumentException"/> with one line naming <paramref name="source"/>.
     /// </summary>
-    public static void CheckAddress(string address, string source)
+    public static void CheckAddress(string address, string source, bool tls)
     {
         if (!Akka.Actor.Address.TryParse(address, out var parsed)
-            || parsed.Protocol != "akka.tcp" || parsed.System != StorageHost.SystemName || parsed.Host is null || parsed.Port is not > 0)
+            || parsed.Protocol != Protocol(tls) || parsed.System != StorageHost.SystemName || parsed.Host is null || parsed.Port is not > 0)
         {
-            throw new ArgumentException($"{source} {address}: expected akka.tcp://{StorageHost.SystemName}@HOST:PORT");
+            throw new ArgumentException($"{source} {address}: expected {Protocol(tls)}://{StorageHost.SystemName}@HOST:PORT");
         }
     }
+
+    /// <summary>Akka's protocol for remoting over DotNetty's TCP transport, with TLS or without.</summary>
+    private static string Protocol(bool tls) => tls ? "akka.ssl.tcp" : "akka.tcp";
 
     private static bool IsHost(string host) =>
         host.StartsWith('[') && host.EndsWith(']')
