@@ -111,7 +111,7 @@ public sealed class HostProcess : IAsyncDisposable
             settings.GetString("data-dir"),
             settings.GetString("images-dir"),
             [.. settings.GetStringList("iothreads").Union(daemon.IoThreads)]), _loggerFactory);
-        // Other hosts ask it this host's name (x-query-cluster); a lone host's answers it itself.
+        // Other hosts ask it for this host's name (x-query-cluster); a lone host keeps it idle.
         _host.System.ActorOf(HostIdentity.Props(_host.Runtime.Host), HostIdentity.Name);
         if (runDefaults)
         {

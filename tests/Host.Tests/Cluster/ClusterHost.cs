@@ -13,27 +13,14 @@ namespace Host.Tests.Cluster;
 /// would (<c>--cluster-port</c>, <c>--join</c>), with its host identity and a QMP monitor on a
 /// Unix socket in its data dir; its data dir is gone afterwards.
 /// </summary>
-public sealed class ClusterHost : IAsyncDisposable
+public sealed class ClusterHost(string name, int port, string dataDir, StorageHost host, QmpServer monitor) : IAsyncDisposable
 {
-    private readonly QmpServer _monitor;
-
-    private ClusterHost(string name, int port, string dataDir, StorageHost host, QmpServer monitor)
-    {
-        Name = name;
-        Port = port;
-        DataDir = dataDir;
-        Host = host;
-        _monitor = monitor;
-    }
-
-    public string Name { get; }
+    public string Name => name;
 
     /// <summary>Its remoting port on 127.0.0.1.</summary>
-    public int Port { get; }
+    public int Port => port;
 
-    public string DataDir { get; }
-
-    public StorageHost Host { get; }
+    public StorageHost Host => host;
 
     /// <summary>Its Akka address, <c>akka.tcp://actors@127.0.0.1:PORT</c>.</summary>
     public string Address => new SeedNode("127.0.0.1", Port).Address(tls: false);
@@ -66,12 +53,12 @@ public sealed class ClusterHost : IAsyncDisposable
     }
 
     /// <summary>A QMP session with this host's monitor, capabilities negotiated.</summary>
-    public Task<QmpTestClient> ConnectAsync() => QmpTestClient.ConnectNegotiatedAsync(Path.Combine(DataDir, "qmp.sock"));
+    public Task<QmpTestClient> ConnectAsync() => QmpTestClient.ConnectNegotiatedAsync(Path.Combine(dataDir, "qmp.sock"));
 
     public async ValueTask DisposeAsync()
     {
-        await _monitor.DisposeAsync();
-        await Host.DisposeAsync();
-        Directory.Delete(DataDir, recursive: true);
+        await monitor.DisposeAsync();
+        await host.DisposeAsync();
+        Directory.Delete(dataDir, recursive: true);
     }
 }
