@@ -111,8 +111,12 @@ public sealed class HostProcess : IAsyncDisposable
             settings.GetString("data-dir"),
             settings.GetString("images-dir"),
             [.. settings.GetStringList("iothreads").Union(daemon.IoThreads)]), _loggerFactory);
-        // Other hosts ask it for this host's name (x-query-cluster); a lone host keeps it idle.
-        _host.System.ActorOf(HostIdentity.Props(_host.Runtime.Host), HostIdentity.Name);
+        if (_host.System is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
+        {
+            // Other hosts ask it for this host's name (x-query-cluster).
+            _host.System.ActorOf(HostIdentity.Props(_host.Runtime.Host), HostIdentity.Name);
+            _host.System.ActorOf(QuarantineWatch.Props(), QuarantineWatch.Name);
+        }
         if (runDefaults)
         {
             CreateScratchImage(_host, settings.GetConfig("defaults"));
