@@ -60,7 +60,8 @@ public static class AkkaHandover
     /// (while the system stops) goes there too instead of to stdout. Without a factory the log goes
     /// nowhere (a system without that setup would fail to start its logger). Akka filters by
     /// <c>akka.loglevel</c> first, then the factory by its own rules; an entry's category is its
-    /// source (an actor's path) and its text the message alone.
+    /// source (an actor's path) and its text the message alone. With a certificate in
+    /// <c>actors.cluster.tls</c>, remoting is given the <see cref="ClusterTls"/> setup.
     /// </summary>
     public static AkkaActorSystem CreateSystem(string name, Config resolved, ILoggerFactory? loggerFactory, params AkkaConfig[] pluginDefaults)
     {
@@ -68,6 +69,10 @@ public static class AkkaHandover
         var setup = ActorSystemSetup.Create(
             BootstrapSetup.Create().WithConfig(ToAkka(resolved, pluginDefaults)),
             new LoggerFactorySetup(loggerFactory ?? NullLoggerFactory.Instance));
+        if (ClusterTls.SetupFor(resolved) is { } tls)
+        {
+            setup = setup.And(tls);
+        }
         var system = AkkaActorSystem.Create(name, setup);
         (system.Settings.StdoutLogger as LoggerFactoryStdoutLogger)?.Attach(loggerFactory ?? NullLoggerFactory.Instance);
         return system;

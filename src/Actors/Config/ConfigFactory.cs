@@ -9,20 +9,24 @@ public static class ConfigFactory
 {
     private const string ForcePrefix = "CONFIG_FORCE_";
 
-    private static readonly Lazy<Config> s_reference = new(LoadReference);
+    private static readonly Lazy<HoconObject> s_reference = new(LoadReference);
 
     /// <summary>A config with no settings.</summary>
     public static Config Empty => Config.Empty;
 
-    /// <summary>Every default of the engine: <c>hocon/reference.conf</c>, embedded in this assembly (unresolved).</summary>
-    public static Config Reference() => s_reference.Value;
+    /// <summary>
+    /// Every default of the engine: <c>hocon/reference.conf</c>, embedded in this assembly (unresolved).
+    /// The file is parsed once; each call gives a config of its own, since resolving one reads the
+    /// environment (<c>${?ACTORS_HOST}</c>) as it is then, and keeps what it read.
+    /// </summary>
+    public static Config Reference() => new(s_reference.Value);
 
-    private static Config LoadReference()
+    private static HoconObject LoadReference()
     {
         using var stream = typeof(ConfigFactory).Assembly.GetManifestResourceStream("reference.conf")
             ?? throw new InvalidOperationException("The embedded reference.conf is missing from the Actors assembly.");
         using var reader = new StreamReader(stream);
-        return ParseString(reader.ReadToEnd(), "reference.conf");
+        return HoconParser.ParseDocument(reader.ReadToEnd(), ParseContext.ForText("reference.conf"));
     }
 
     /// <summary>

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Actors.Config;
+using Host.Cluster;
 using Host.Hosting;
 using HoconConfig = Actors.Config.Config;
 
@@ -42,29 +44,56 @@ public static class HostCommand
         {
             process = await HostProcess.StartAsync(config, options.Daemon, output);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (ClusterConfig.DescribeBindFailure(config, e) is { } line)
+        {
+            await error.WriteLineAsync($"actors-host: {line}");
+            return 1;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or ConfigException or System.Net.Sockets.SocketException)
         {
             await error.WriteLineAsync($"actors-host: {e.Message}");
             return 1;
         }
+        string? stoppedOnItsOwn;
         await using (process)
         {
             await output.WriteLineAsync($"Host {process.Host.Runtime.Host} is up. Press Ctrl+C to stop.");
-            await process.WaitForStopAsync();
+            stoppedOnItsOwn = await process.WaitForStopAsync();
             await output.WriteLineAsync("Stopping.");
+        }
+        if (stoppedOnItsOwn is not null)
+        {
+            await error.WriteLineAsync($"actors-host: {stoppedOnItsOwn}");
+            return 1;
         }
         return 0;
     }
 
-    /// <summary>--set over CONFIG_FORCE_ environment variables over --config files (later first) over reference.conf.</summary>
+    /// <summary>
+    /// --set (then --data-dir, --cluster-port and --join) over CONFIG_FORCE_ environment variables
+    /// over --config files (later first) over reference.conf, with the cluster settings mapped onto
+    /// Akka's keys (<see cref="ClusterConfig.Apply"/>).
+    /// </summary>
     public static HoconConfig LoadConfig(HostOptions options)
     {
-        var assignments = options.DataDir is null ? options.Assignments : [.. options.Assignments, $"host.data-dir = \"{options.DataDir.Replace("\\", "\\\\").Replace("\"", "\\\"")}\""];
+        var assignments = options.Assignments.ToList();
+        if (options.DataDir is not null)
+        {
+            assignments.Add($"host.data-dir = {JsonSerializer.Serialize(options.DataDir)}");
+        }
+        if (options.ClusterPort is { } port)
+        {
+            assignments.Add($"actors.cluster.port = {port}");
+        }
+        if (options.Join.Count > 0)
+        {
+            assignments.Add($"actors.cluster.join = {JsonSerializer.Serialize(options.Join.Select(s => s.ToString()))}");
+        }
         var config = ConfigFactory.FromAssignments(assignments).WithFallback(ConfigFactory.FromEnvironment());
         foreach (var file in options.ConfigFiles.Reverse())
         {
             config = config.WithFallback(ConfigFactory.ParseFile(file));
         }
-        return config.WithFallback(ConfigFactory.Reference()).Resolve();
+        return ClusterConfig.Apply(config.WithFallback(ConfigFactory.Reference()).Resolve());
     }
 }

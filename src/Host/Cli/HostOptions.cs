@@ -1,3 +1,4 @@
+using Host.Cluster;
 using Host.Daemon;
 
 namespace Host.Cli;
@@ -14,6 +15,12 @@ public sealed record HostOptions
     /// <summary><c>--data-dir</c>: overrides <c>host.data-dir</c>.</summary>
     public string? DataDir { get; init; }
 
+    /// <summary><c>--cluster-port</c>: overrides <c>actors.cluster.port</c> (the host's remoting port; it makes the host a cluster member).</summary>
+    public int? ClusterPort { get; init; }
+
+    /// <summary><c>--join HOST:PORT</c>, in order: override <c>actors.cluster.join</c> (the seed nodes).</summary>
+    public IReadOnlyList<SeedNode> Join { get; init; } = [];
+
     /// <summary>The qemu-storage-daemon options, in the order given.</summary>
     public DaemonOptions Daemon { get; init; } = new();
 
@@ -26,6 +33,8 @@ public sealed record HostOptions
         Usage: dotnet run --project src/Host -- [options]
           --config FILE      read HOCON settings from FILE (repeatable; later files win)
           --data-dir DIR     the host's data dir (the graph's journal), default host.data-dir
+          --cluster-port PORT  be a cluster member, remoting on PORT (actors.cluster.port)
+          --join HOST:PORT   join the cluster of the host at HOST:PORT (repeatable; actors.cluster.join)
           qemu-storage-daemon options, same syntax:
           --blockdev driver=file,node-name=file0,filename=IMG   (or a JSON object)
           --object iothread,id=io0
@@ -49,6 +58,8 @@ public sealed record HostOptions
         var printOnly = false;
         var help = false;
         string? dataDir = null;
+        int? clusterPort = null;
+        var join = new List<SeedNode>();
         var daemon = new DaemonOptions();
         for (var i = 0; i < args.Count; i++)
         {
@@ -74,6 +85,15 @@ public sealed record HostOptions
                 case "--data-dir":
                     dataDir = ValueOf(args, ref i, arg);
                     break;
+                case "--cluster-port":
+                    var port = ValueOf(args, ref i, arg);
+                    clusterPort = int.TryParse(port, out var number) && number is > 0 and <= 65535
+                        ? number
+                        : throw new ArgumentException($"--cluster-port {port}: expected a port (1-65535)");
+                    break;
+                case "--join":
+                    join.Add(SeedNode.Parse(ValueOf(args, ref i, arg), arg));
+                    break;
                 case "--blockdev" or "--object" or "--nbd-server" or "--export" or "--chardev" or "--monitor":
                     daemon = daemon.With(arg, ValueOf(args, ref i, arg));
                     break;
@@ -94,6 +114,8 @@ public sealed record HostOptions
             PrintConfigOnly = printOnly,
             ShowHelp = help,
             DataDir = dataDir,
+            ClusterPort = clusterPort,
+            Join = join,
             Daemon = daemon.Validate(),
         };
     }

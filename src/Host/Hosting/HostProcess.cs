@@ -1,5 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Akka.Actor;
+using Host.Cluster;
 using Host.Daemon;
 using Host.Nbd;
 using Host.Qmp;
@@ -49,8 +51,11 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes when the host is asked to stop: Ctrl+C, SIGTERM or a QMP <c>quit</c>.</summary>
-    public async Task WaitForStopAsync()
+    /// <summary>
+    /// Completes when the host is asked to stop (Ctrl+C, SIGTERM or a QMP <c>quit</c>), with null, or
+    /// when its actor system stopped on its own (the cluster downed the host), with a line saying why.
+    /// </summary>
+    public async Task<string?> WaitForStopAsync()
     {
         // Ctrl+C and SIGTERM (systemd, kill) stop the host the same way: front ends close first.
         Console.CancelKeyPress += OnCancelKeyPress;
@@ -61,7 +66,9 @@ public sealed class HostProcess : IAsyncDisposable
         });
         try
         {
-            await Task.WhenAny([Task.Delay(Timeout.Infinite, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default), .. _monitors.Select(m => m.WhenQuitRequested)]);
+            var system = Host.System;
+            var stopped = await Task.WhenAny([Task.Delay(Timeout.Infinite, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default), system.WhenTerminated, .. _monitors.Select(m => m.WhenQuitRequested)]);
+            return stopped == system.WhenTerminated ? StopReason.Describe(Host.Runtime.Host, CoordinatedShutdown.Get(system).ShutdownReason) : null;
         }
         finally
         {
@@ -105,6 +112,12 @@ public sealed class HostProcess : IAsyncDisposable
             settings.GetString("data-dir"),
             ImagesDir(settings),
             [.. settings.GetStringList("iothreads").Union(daemon.IoThreads)]), _loggerFactory);
+        if (_host.System is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
+        {
+            // Other hosts ask it for this host's name (x-query-cluster).
+            _host.System.ActorOf(HostIdentity.Props(_host.Runtime.Host), HostIdentity.Name);
+            _host.System.ActorOf(QuarantineWatch.Props(), QuarantineWatch.Name);
+        }
         if (runDefaults)
         {
             CreateScratchImage(_host, settings.GetConfig("defaults"));
@@ -125,7 +138,8 @@ public sealed class HostProcess : IAsyncDisposable
         {
             var monitor = new QmpServer(_host, _nbd);
             _monitors.Add(monitor);
-            await ListenAsync($"QMP monitor on {chardev}", runDefaults ? "host.defaults.qmp-port" : null, () => monitor.StartAsync(chardev.ToEndPoint()));
+            // The default monitor listens where the configuration says (host.defaults.listen-address).
+            await ListenAsync($"QMP monitor on {chardev}", runDefaults ? "host.defaults.qmp-port" : null, () => monitor.StartAsync(chardev.ToEndPoint(), anyAddress: runDefaults));
             await output.WriteLineAsync($"QMP monitor on {chardev}; try: bash {QmpScript} {chardev} query-named-block-nodes");
         }
     }
@@ -168,17 +182,19 @@ public sealed class HostProcess : IAsyncDisposable
 
     /// <summary>
     /// The daemon a host runs without options: the scratch image as raw over file, exported
-    /// writable as <c>scratch</c> over NBD on loopback, and a QMP monitor on loopback.
+    /// writable as <c>scratch</c> over NBD, and a QMP monitor, both on
+    /// <c>host.defaults.listen-address</c> (loopback unless configured otherwise).
     /// </summary>
     private static DaemonOptions DefaultDaemon(HoconConfig defaults)
     {
         var image = defaults.GetString("scratch-image");
+        var address = defaults.GetString("listen-address");
         return new DaemonOptions()
             .With("--blockdev", $"driver=file,node-name=scratch-file,filename={image}")
             .With("--blockdev", "driver=raw,node-name=scratch,file=scratch-file")
-            .With("--nbd-server", $"addr.type=inet,addr.host=127.0.0.1,addr.port={defaults.GetInt("nbd-port")}")
+            .With("--nbd-server", $"addr.type=inet,addr.host={address},addr.port={defaults.GetInt("nbd-port")}")
             .With("--export", "type=nbd,id=scratch,node-name=scratch,name=scratch,writable=on")
-            .With("--chardev", $"socket,id=qmp,host=127.0.0.1,port={defaults.GetInt("qmp-port")},server=on,wait=off")
+            .With("--chardev", $"socket,id=qmp,host={address},port={defaults.GetInt("qmp-port")},server=on,wait=off")
             .With("--monitor", "chardev=qmp");
     }
 

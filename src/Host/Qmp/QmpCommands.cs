@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Actors.GraphLock;
 using Actors.IoThreads;
 using Akka.Actor;
+using Host.Cluster;
 using Host.Hosting;
 using Host.Nbd;
 using Nodes.Commands;
@@ -23,6 +24,9 @@ internal sealed class QmpCommands
 {
     /// <summary>Long enough for a write section queued behind others; a stuck graph still answers the client.</summary>
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long x-query-cluster waits for another host to tell its name; one that does not is shown by its address.</summary>
+    private static readonly TimeSpan s_hostNameTimeout = TimeSpan.FromSeconds(2);
 
     private readonly StorageHost _host;
     private readonly INbdServerControl? _nbd;
@@ -51,6 +55,7 @@ internal sealed class QmpCommands
             ["nbd-server-start"] = NbdServerStartAsync,
             ["nbd-server-stop"] = NbdServerStopAsync,
             ["x-query-graph-lock"] = QueryGraphLockAsync,
+            ["x-query-cluster"] = QueryClusterAsync,
         };
     }
 
@@ -456,6 +461,26 @@ internal sealed class QmpCommands
                 ["p99-us"] = status.WriteWait.P99Micros,
                 ["max-us"] = status.WriteWait.MaxMicros,
             },
+        };
+    }
+
+    /// <summary>Not QEMU's: the cluster's members as this host sees them, the Coordinator's host and this host.</summary>
+    private async Task<JsonNode> QueryClusterAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        arguments.EnsureNoneLeft();
+        var status = await ClusterStatus.QueryAsync(_host.System, _host.Runtime.Host, s_hostNameTimeout).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new JsonObject
+        {
+            ["members"] = new JsonArray([.. status.Members.Select(m => (JsonNode)new JsonObject
+            {
+                ["host"] = m.Host,
+                ["address"] = m.Address,
+                ["status"] = m.Status,
+                ["roles"] = new JsonArray([.. m.Roles.Select(r => (JsonNode)r)]),
+                ["reachable"] = m.Reachable,
+            })]),
+            ["coordinator"] = status.Coordinator,
+            ["self"] = status.Self,
         };
     }
 

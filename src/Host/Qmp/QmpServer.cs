@@ -35,10 +35,12 @@ public sealed class QmpServer : IAsyncDisposable
 
     /// <summary>
     /// Listens on <paramref name="endpoint"/>: a <see cref="UnixDomainSocketEndPoint"/> or a loopback
-    /// <see cref="IPEndPoint"/> (QMP has no authentication, so it is never offered off-host).
+    /// <see cref="IPEndPoint"/> (QMP has no authentication, so it is not offered off-host), or any
+    /// <see cref="IPEndPoint"/> when <paramref name="anyAddress"/> says the host's configuration
+    /// chose it (<c>host.defaults.listen-address</c>: a container whose port is published).
     /// May be called once per endpoint.
     /// </summary>
-    public Task StartAsync(EndPoint endpoint)
+    public Task StartAsync(EndPoint endpoint, bool anyAddress = false)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         Socket listener;
@@ -49,7 +51,7 @@ public sealed class QmpServer : IAsyncDisposable
                 // A stale socket file from an earlier run would make bind fail with "address in use"; QEMU unlinks it too.
                 File.Delete(unix.ToString());
                 break;
-            case IPEndPoint ip when IPAddress.IsLoopback(ip.Address):
+            case IPEndPoint ip when anyAddress || IPAddress.IsLoopback(ip.Address):
                 listener = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                 break;
             default:

@@ -99,6 +99,17 @@ public sealed class OverrideTests
     }
 
     [Fact]
+    public void Reference_reads_the_environment_as_it_is_when_each_config_is_resolved()
+    {
+        const string path = "actors.cluster.public-hostname";
+        Assert.Equal("", ConfigFactory.Reference().GetString(path));
+
+        WithVariables(
+            new Dictionary<string, string> { ["ACTORS_CLUSTER_PUBLIC_HOSTNAME"] = "h1" },
+            () => Assert.Equal("h1", ConfigFactory.Reference().GetString(path)));
+    }
+
+    [Fact]
     public void FromAssignments_sets_paths_to_hocon_values_and_later_ones_win()
     {
         var config = ConfigFactory.FromAssignments(
