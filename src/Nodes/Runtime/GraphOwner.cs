@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Actors.GraphLock;
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
 using Akka.Pattern;
 using Akka.Persistence;
@@ -42,8 +43,14 @@ namespace Nodes.Runtime;
 /// write waiting for its answer goes on without it (its nodes died with it), and a pending unref
 /// of one of its nodes is recorded as closed (its image closed with the host).
 /// </remarks>
-public sealed class GraphOwner : ReceivePersistentActor
+public sealed class GraphOwner : ReceivePersistentActor, IWithTimers
 {
+    /// <summary>
+    /// How long a new owner in a cluster waits for the hosts of the members that are up to
+    /// register before it opens the graph without the late ones (they are opened when they come).
+    /// </summary>
+    public static readonly TimeSpan HostsAwaited = TimeSpan.FromSeconds(10);
+
     /// <summary>The persistence id of the graph's history.</summary>
     public const string GraphPersistenceId = "block-graph";
 
@@ -109,7 +116,14 @@ public sealed class GraphOwner : ReceivePersistentActor
     private void Starting()
     {
         HostsWatched();
-        Command<RegisterHost>(AddHost);
+        Command<RegisterHost>(register =>
+        {
+            AddHost(register);
+            if (Timers.IsTimerActive(HostsAwaitedEnough.Instance) && !UnregisteredMembers().Any())
+            {
+                Recover();
+            }
+        });
         Command<StartUp>(_ =>
         {
             if (LastSequenceNr == 0 && _settings.LegacyHistory() is { Count: > 0 } legacy)
@@ -124,12 +138,50 @@ public sealed class GraphOwner : ReceivePersistentActor
                 var history = imported.Compact();
                 _log.Info("Importing the block graph from the journal written before Akka.NET ({0} events, {1} after compaction); that file is kept as it was.", legacy.Count, history.Count);
                 PersistAll(history, _graph.Apply);
-                DeferAsync(history.Count, _ => BeginWrite(new PendingWrite("recover the block graph", null, ActorRefs.Nobody)));
+                DeferAsync(history.Count, _ => RecoverOnceHostsRegistered());
                 return;
             }
-            BeginWrite(new PendingWrite("recover the block graph", null, ActorRefs.Nobody));
+            RecoverOnceHostsRegistered();
+        });
+        Command<HostsAwaitedEnough>(_ =>
+        {
+            _log.Warning("Hosts of {0} did not register within {1} s; their nodes are unavailable until they do.", string.Join(", ", UnregisteredMembers()), HostsAwaited.TotalSeconds);
+            Recover();
         });
         CommandAny(_ => Stash.Stash());
+    }
+
+    /// <summary>
+    /// In a cluster, a new owner (after a failover) first waits, bounded, for the hosts of every
+    /// member that is up: a host that has not registered yet would otherwise show its nodes as
+    /// unavailable, and refuse commands for them, while it is up and serving.
+    /// </summary>
+    private void RecoverOnceHostsRegistered()
+    {
+        if (!UnregisteredMembers().Any())
+        {
+            Recover();
+            return;
+        }
+        Timers.StartSingleTimer(HostsAwaitedEnough.Instance, HostsAwaitedEnough.Instance, HostsAwaited);
+    }
+
+    private void Recover()
+    {
+        Timers.Cancel(HostsAwaitedEnough.Instance);
+        BeginWrite(new PendingWrite("recover the block graph", null, ActorRefs.Nobody));
+    }
+
+    /// <summary>The members that are up (in a cluster) with no host registered here.</summary>
+    private IEnumerable<Address> UnregisteredMembers()
+    {
+        if (Context.System is not ExtendedActorSystem { Provider: IClusterActorRefProvider })
+        {
+            return [];
+        }
+        var cluster = Cluster.Get(Context.System);
+        var registered = _hosts.Values.Select(h => h.Nodes.Path.Address.HasLocalScope ? cluster.SelfAddress : h.Nodes.Path.Address).ToHashSet();
+        return cluster.State.Members.Where(m => m.Status == MemberStatus.Up && !registered.Contains(m.Address)).Select(m => m.Address);
     }
 
     private void Ready()
@@ -177,6 +229,8 @@ public sealed class GraphOwner : ReceivePersistentActor
     /// <summary>Why <paramref name="node"/> does not serve: it could not be opened, or its host is not up; null when it serves.</summary>
     private string? UnavailableReason(GraphNode node) =>
         _unavailable.GetValueOrDefault(node.Name) ?? (_hosts.ContainsKey(node.Host) ? null : $"its host '{node.Host}' is not up");
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     private void BeginWrite(PendingWrite write)
     {
@@ -488,6 +542,11 @@ public sealed class GraphOwner : ReceivePersistentActor
     private sealed record StartUp
     {
         public static readonly StartUp Instance = new();
+    }
+
+    private sealed record HostsAwaitedEnough
+    {
+        public static readonly HostsAwaitedEnough Instance = new();
     }
 
 }

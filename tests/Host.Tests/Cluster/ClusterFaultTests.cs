@@ -34,6 +34,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
             Assert.Equal("h3", (string?)export["x-host"]);
             await using var client = await NbdClient.ConnectAsync(new UnixDomainSocketEndPoint(cluster["h3"].NbdSocket), "slow3", maxInFlight: 1, CancellationToken.None);
             var inside = client.ReadAsync(0, new byte[4096]).AsTask();
+            await WaitUntilAsync(async () => await ReadersInsideAsync(cluster["h3"]) > 0, "the read is inside the graph on h3");
 
             var write = qmp.ExecuteAsync("blockdev-add", new JsonObject { ["driver"] = "null-co", ["node-name"] = "n1" });
             await WaitUntilAsync(() => AWriterWaitsAsync(cluster["h2"]), "the write waits for h3's reader");
@@ -148,6 +149,14 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
             }
             throw;
         }
+    }
+
+    /// <summary>Readers inside the graph on <paramref name="member"/>'s IoThreads.</summary>
+    private static async Task<int> ReadersInsideAsync(ProcessCluster.Member member)
+    {
+        await using var qmp = await ProcessCluster.QmpAsync(member);
+        var status = await qmp.ReturnOfAsync("x-query-graph-lock");
+        return status["contexts"]!.AsArray().Sum(c => (int)c!["readers"]!);
     }
 
     /// <summary>Whether the Coordinator has a writer that waits for readers (asked through <paramref name="member"/>'s QMP).</summary>
