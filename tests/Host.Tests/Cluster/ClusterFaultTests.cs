@@ -85,6 +85,39 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
             Assert.DoesNotContain("closing2", await NodeNamesAsync(qmp));
         });
 
+    /// <summary>
+    /// A write waits for a read inside on h2 (blkdebug delays it 3 s), and a second read on h2
+    /// parks behind the write. The Coordinator's host, h1, is killed: that write never happens,
+    /// and the parked read resumes once the next Coordinator counts h2 (it registers h2 with no
+    /// writer, so h2's IoThreads release what they parked).
+    /// </summary>
+    [PostgresFact]
+    public Task Readers_parked_when_the_coordinators_host_is_killed_resume_under_the_next()
+        => WithClusterAsync(3, async cluster =>
+        {
+            await using var qmp2 = await ProcessCluster.QmpAsync(cluster["h2"]);
+            await qmp2.ReturnOfAsync("blockdev-add", new JsonObject { ["driver"] = "null-co", ["node-name"] = "n2", ["x-host"] = "h2" });
+            await qmp2.ReturnOfAsync("blockdev-add", new JsonObject { ["driver"] = "blkdebug", ["node-name"] = "slow2", ["file"] = "n2", ["delay-us"] = 3_000_000 });
+            await qmp2.ReturnOfAsync("block-export-add", new JsonObject { ["type"] = "nbd", ["id"] = "e2", ["node-name"] = "slow2" });
+            await using var client = await NbdClient.ConnectAsync(new UnixDomainSocketEndPoint(cluster["h2"].NbdSocket), "slow2", maxInFlight: 2, CancellationToken.None);
+            var inside = client.ReadAsync(0, new byte[4096]).AsTask();
+            await WaitUntilAsync(async () => await ReadersInsideAsync(cluster["h2"]) > 0, "the first read is inside the graph on h2");
+            _ = qmp2.ExecuteAsync("blockdev-add", new JsonObject { ["driver"] = "null-co", ["node-name"] = "never", ["x-host"] = "h2" });
+            await WaitUntilAsync(() => AWriterWaitsAsync(cluster["h3"]), "the write waits for h2's reader");
+            var parked = client.ReadAsync(4096, new byte[4096]).AsTask();
+            await WaitUntilAsync(async () => await ParkedAsync(cluster["h2"]) > 0, "the second read parked on h2");
+
+            cluster["h1"].Process!.KillAbruptly();
+
+            await inside.WaitAsync(Bound);
+            await parked.WaitAsync(Bound);
+            var added = await NextGraphChangeAsync(cluster["h2"], "after");
+            await using var qmp = await ProcessCluster.QmpAsync(cluster["h2"]);
+            var names = await NodeNamesAsync(qmp);
+            Assert.Contains(added, names);
+            Assert.DoesNotContain("never", names);
+        });
+
     /// <summary>A member that leaves cleanly (SIGTERM) hands the singletons over without waiting for the resolver.</summary>
     [PostgresFact]
     public Task When_the_coordinators_host_leaves_cleanly_the_next_graph_change_needs_no_downing()
@@ -157,6 +190,14 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
         await using var qmp = await ProcessCluster.QmpAsync(member);
         var status = await qmp.ReturnOfAsync("x-query-graph-lock");
         return status["contexts"]!.AsArray().Sum(c => (int)c!["readers"]!);
+    }
+
+    /// <summary>Readers parked on <paramref name="member"/>'s IoThreads.</summary>
+    private static async Task<int> ParkedAsync(ProcessCluster.Member member)
+    {
+        await using var qmp = await ProcessCluster.QmpAsync(member);
+        var status = await qmp.ReturnOfAsync("x-query-graph-lock");
+        return status["contexts"]!.AsArray().Sum(c => (int)c!["parked"]!);
     }
 
     /// <summary>Whether the Coordinator has a writer that waits for readers (asked through <paramref name="member"/>'s QMP).</summary>
