@@ -185,27 +185,25 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     }
 
     /// <summary>Readers inside the graph on <paramref name="member"/>'s IoThreads.</summary>
-    private static async Task<int> ReadersInsideAsync(ProcessCluster.Member member)
-    {
-        await using var qmp = await ProcessCluster.QmpAsync(member);
-        var status = await qmp.ReturnOfAsync("x-query-graph-lock");
-        return status["contexts"]!.AsArray().Sum(c => (int)c!["readers"]!);
-    }
+    private static async Task<int> ReadersInsideAsync(ProcessCluster.Member member) =>
+        (await GraphLockAsync(member))["contexts"]!.AsArray().Sum(c => (int)c!["readers"]!);
 
     /// <summary>Readers parked on <paramref name="member"/>'s IoThreads.</summary>
-    private static async Task<int> ParkedAsync(ProcessCluster.Member member)
-    {
-        await using var qmp = await ProcessCluster.QmpAsync(member);
-        var status = await qmp.ReturnOfAsync("x-query-graph-lock");
-        return status["contexts"]!.AsArray().Sum(c => (int)c!["parked"]!);
-    }
+    private static async Task<int> ParkedAsync(ProcessCluster.Member member) =>
+        (await GraphLockAsync(member))["contexts"]!.AsArray().Sum(c => (int)c!["parked"]!);
 
     /// <summary>Whether the Coordinator has a writer that waits for readers (asked through <paramref name="member"/>'s QMP).</summary>
     private static async Task<bool> AWriterWaitsAsync(ProcessCluster.Member member)
     {
-        await using var qmp = await ProcessCluster.QmpAsync(member);
-        var status = await qmp.ReturnOfAsync("x-query-graph-lock");
+        var status = await GraphLockAsync(member);
         return (bool?)status["writer-active"] == true && (bool?)status["in-write-section"] != true;
+    }
+
+    /// <summary><paramref name="member"/>'s answer to x-query-graph-lock: its IoThreads, and the Coordinator's state.</summary>
+    private static async Task<JsonNode> GraphLockAsync(ProcessCluster.Member member)
+    {
+        await using var qmp = await ProcessCluster.QmpAsync(member);
+        return await qmp.ReturnOfAsync("x-query-graph-lock");
     }
 
     /// <summary>
