@@ -210,7 +210,11 @@ public sealed class GraphOwner : ReceivePersistentActor, IWithTimers
             if (host is not null)
             {
                 _hosts.Remove(host);
-                _log.Warning("Host '{0}' is gone: its nodes are unavailable until it registers again.", host);
+                // While the system stops (this host's own shutdown) that is expected, not news.
+                if (CoordinatedShutdown.Get(Context.System).ShutdownReason is null)
+                {
+                    _log.Warning("Host '{0}' is gone: its nodes are unavailable until it registers again.", host);
+                }
             }
             LiveAnswered(terminated.ActorRef, failure: null);
         });
