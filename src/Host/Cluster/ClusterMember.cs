@@ -8,4 +8,5 @@ namespace Host.Cluster;
 /// <param name="Status">Akka's member status in lower case: <c>joining</c>, <c>up</c>, <c>leaving</c>, <c>exiting</c>, <c>down</c>, <c>removed</c>, <c>weakly-up</c>.</param>
 /// <param name="Roles">Its roles (<c>akka.cluster.roles</c>), sorted.</param>
 /// <param name="Reachable">False while the failure detector of some member finds it unreachable.</param>
-public sealed record ClusterMember(string Host, string Address, string Status, ImmutableArray<string> Roles, bool Reachable);
+/// <param name="NbdServer">Where its NBD server listens (it serves the exports of its nodes); null when it runs none, or did not answer.</param>
+public sealed record ClusterMember(string Host, string Address, string Status, ImmutableArray<string> Roles, bool Reachable, string? NbdServer = null);

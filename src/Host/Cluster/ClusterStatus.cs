@@ -16,48 +16,48 @@ public sealed record ClusterStatus(ImmutableArray<ClusterMember> Members, string
     /// <summary>
     /// Reads Akka's membership in <paramref name="system"/> and asks every other reachable member
     /// for its name, waiting at most <paramref name="timeout"/> (a member that does not answer by
-    /// then is named by its address).
+    /// then is named by its address). <paramref name="selfNbd"/> is where this host's NBD server listens.
     /// </summary>
-    public static async Task<ClusterStatus> QueryAsync(ActorSystem system, string self, TimeSpan timeout)
+    public static async Task<ClusterStatus> QueryAsync(ActorSystem system, string self, string? selfNbd, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(system);
         var provider = ((ExtendedActorSystem)system).Provider;
         if (provider is not ClusterActorRefProvider)
         {
-            var alone = new ClusterMember(self, provider.DefaultAddress.ToString(), "up", [], Reachable: true);
+            var alone = new ClusterMember(self, provider.DefaultAddress.ToString(), "up", [], Reachable: true, selfNbd);
             return new ClusterStatus([alone], self, self);
         }
         var cluster = Akka.Cluster.Cluster.Get(system);
         var state = cluster.State;
         var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
-        var names = await Task.WhenAll(state.Members.Select(m =>
-            m.Address == cluster.SelfAddress ? Task.FromResult(self)
-            : unreachable.Contains(m.Address) || m.Status is MemberStatus.Down or MemberStatus.Removed ? Task.FromResult(m.Address.ToString())
-            : NameOfAsync(system, m.Address, timeout))).ConfigureAwait(false);
-        var members = state.Members.Zip(names, (m, name) => new ClusterMember(
-            name,
+        var identities = await Task.WhenAll(state.Members.Select(m =>
+            m.Address == cluster.SelfAddress ? Task.FromResult(new HostIdentified(self, selfNbd))
+            : unreachable.Contains(m.Address) || m.Status is MemberStatus.Down or MemberStatus.Removed ? Task.FromResult(new HostIdentified(m.Address.ToString(), null))
+            : IdentifyAsync(system, m.Address, timeout))).ConfigureAwait(false);
+        var members = state.Members.Zip(identities, (m, identity) => new ClusterMember(
+            identity.Host,
             m.Address.ToString(),
             StatusName(m.Status),
             [.. m.Roles.Order(StringComparer.Ordinal)],
-            !unreachable.Contains(m.Address)));
-        var oldest = state.Members.Zip(names, (m, name) => (Member: m, Name: name))
+            !unreachable.Contains(m.Address),
+            identity.NbdServer));
+        var oldest = state.Members.Zip(identities, (m, identity) => (Member: m, identity.Host))
             .Where(p => p.Member.Status == MemberStatus.Up)
             .OrderBy(p => p.Member, Member.AgeOrdering)
-            .Select(p => p.Name)
+            .Select(p => p.Host)
             .FirstOrDefault();
         return new ClusterStatus([.. members], oldest, self);
     }
 
-    private static async Task<string> NameOfAsync(ActorSystem system, Address address, TimeSpan timeout)
+    private static async Task<HostIdentified> IdentifyAsync(ActorSystem system, Address address, TimeSpan timeout)
     {
         try
         {
-            var answer = await system.ActorSelection(HostIdentity.Path(address)).Ask<HostIdentified>(IdentifyHost.Instance, timeout).ConfigureAwait(false);
-            return answer.Host;
+            return await system.ActorSelection(HostIdentity.Path(address)).Ask<HostIdentified>(IdentifyHost.Instance, timeout).ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {
-            return address.ToString();
+            return new HostIdentified(address.ToString(), null);
         }
     }
 

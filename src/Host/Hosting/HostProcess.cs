@@ -115,7 +115,7 @@ public sealed class HostProcess : IAsyncDisposable
         if (_host.System is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
         {
             // Other hosts ask it for this host's name (x-query-cluster).
-            _host.System.ActorOf(HostIdentity.Props(_host.Runtime.Host), HostIdentity.Name);
+            _host.System.ActorOf(HostIdentity.Props(_host.Runtime.Host, () => _nbd?.Endpoint?.ToString()), HostIdentity.Name);
             _host.System.ActorOf(QuarantineWatch.Props(), QuarantineWatch.Name);
         }
         if (runDefaults)

@@ -9,6 +9,9 @@ namespace Host.Nbd;
 /// </summary>
 public interface INbdServerControl
 {
+    /// <summary>Where the server listens, while it runs; null otherwise.</summary>
+    System.Net.EndPoint? Endpoint { get; }
+
     Task StartAsync(NbdServerAddress address, CancellationToken cancellationToken);
 
     Task StopAsync(CancellationToken cancellationToken);

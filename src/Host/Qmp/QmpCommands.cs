@@ -326,7 +326,8 @@ internal sealed class QmpCommands
 
     /// <summary>
     /// QEMU's block-export-add. The export is served by the NBD server of the host the node lives
-    /// on; the answer (QEMU's is empty) says which: <c>{"x-host": "h2"}</c>.
+    /// on; the answer (QEMU's is empty) says which, and where that server listens:
+    /// <c>{"x-host": "h2", "x-nbd-server": "127.0.0.1:10810"}</c> (null when it runs none).
     /// </summary>
     private async Task<JsonNode> BlockExportAddAsync(QmpArguments arguments, CancellationToken cancellationToken)
     {
@@ -342,8 +343,9 @@ internal sealed class QmpCommands
         var writable = arguments.OptionalBool("writable", false);
         arguments.EnsureNoneLeft();
         await GraphCommandAsync(new AddExport(id, node, name, writable)).ConfigureAwait(false);
-        var graph = await QueryGraphAsync().ConfigureAwait(false);
-        return new JsonObject { ["x-host"] = graph.Find(node)?.Host };
+        var host = (await QueryGraphAsync().ConfigureAwait(false)).Find(node)?.Host;
+        var members = (await ClusterStatusAsync(cancellationToken).ConfigureAwait(false)).Members;
+        return new JsonObject { ["x-host"] = host, ["x-nbd-server"] = members.FirstOrDefault(m => m.Host == host)?.NbdServer };
     }
 
     private async Task<JsonNode> BlockExportDelAsync(QmpArguments arguments, CancellationToken cancellationToken)
@@ -468,7 +470,7 @@ internal sealed class QmpCommands
     private async Task<JsonNode> QueryClusterAsync(QmpArguments arguments, CancellationToken cancellationToken)
     {
         arguments.EnsureNoneLeft();
-        var status = await ClusterStatus.QueryAsync(_host.System, _host.Runtime.Host, s_hostNameTimeout).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var status = await ClusterStatusAsync(cancellationToken).ConfigureAwait(false);
         return new JsonObject
         {
             ["members"] = new JsonArray([.. status.Members.Select(m => (JsonNode)new JsonObject
@@ -478,11 +480,15 @@ internal sealed class QmpCommands
                 ["status"] = m.Status,
                 ["roles"] = new JsonArray([.. m.Roles.Select(r => (JsonNode)r)]),
                 ["reachable"] = m.Reachable,
+                ["nbd-server"] = m.NbdServer,
             })]),
             ["coordinator"] = status.Coordinator,
             ["self"] = status.Self,
         };
     }
+
+    private Task<ClusterStatus> ClusterStatusAsync(CancellationToken cancellationToken) =>
+        ClusterStatus.QueryAsync(_host.System, _host.Runtime.Host, _nbd?.Endpoint?.ToString(), s_hostNameTimeout).WaitAsync(cancellationToken);
 
     private async Task<JsonNode> GraphCommandAsync(IGraphCommand command)
     {

@@ -32,6 +32,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
             await qmp.ReturnOfAsync("blockdev-add", new JsonObject { ["driver"] = "blkdebug", ["node-name"] = "slow3", ["file"] = "n3", ["delay-us"] = 60_000_000 });
             var export = await qmp.ReturnOfAsync("block-export-add", new JsonObject { ["type"] = "nbd", ["id"] = "e3", ["node-name"] = "slow3" });
             Assert.Equal("h3", (string?)export["x-host"]);
+            Assert.Equal(cluster["h3"].NbdSocket, (string?)export["x-nbd-server"]);
             await using var client = await NbdClient.ConnectAsync(new UnixDomainSocketEndPoint(cluster["h3"].NbdSocket), "slow3", maxInFlight: 1, CancellationToken.None);
             var inside = client.ReadAsync(0, new byte[4096]).AsTask();
             await WaitUntilAsync(async () => await ReadersInsideAsync(cluster["h3"]) > 0, "the read is inside the graph on h3");

@@ -46,7 +46,7 @@ public sealed class ClusterHost(string name, int port, string dataDir, StorageHo
             .. options,
         ]));
         var host = await StorageHost.StartAsync(config, new StorageHostOptions(dataDir, Path.Combine(dataDir, "images"), ["io0"]));
-        host.System.ActorOf(HostIdentity.Props(name), HostIdentity.Name);
+        host.System.ActorOf(HostIdentity.Props(name, () => null), HostIdentity.Name);
         var monitor = new QmpServer(host, nbd: null);
         await monitor.StartAsync(new UnixDomainSocketEndPoint(Path.Combine(dataDir, "qmp.sock")));
         return new ClusterHost(name, port, dataDir, host, monitor);

@@ -13,6 +13,8 @@ public sealed class QmpNbdServerTests
     {
         public List<object> Calls { get; } = [];
 
+        public System.Net.EndPoint? Endpoint => null;
+
         public Task StartAsync(NbdServerAddress address, CancellationToken cancellationToken)
         {
             if (Calls.OfType<NbdServerAddress>().Count() > Calls.OfType<string>().Count())
