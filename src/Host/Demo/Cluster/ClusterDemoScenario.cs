@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Actors.Config;
+using Npgsql;
 using Spectre.Console;
 
 namespace Host.Demo.Cluster;
@@ -58,7 +59,7 @@ public sealed class ClusterDemoScenario(DemoOptions options, IAnsiConsole consol
             await StartHostsAsync(hosts, root, postgresConf, journal);
             report = await RunOnClusterAsync(hosts, journal);
         }
-        catch (Exception e) when (e is DemoCheckException or QmpCommandException or NbdClientException or TimeoutException or IOException or SocketException)
+        catch (Exception e) when (e is DemoCheckException or QmpCommandException or NbdClientException or TimeoutException or IOException or SocketException or NpgsqlException)
         {
             report = report with { Failure = e.Message };
         }
@@ -87,7 +88,7 @@ public sealed class ClusterDemoScenario(DemoOptions options, IAnsiConsole consol
                 {
                     await journal.DropAsync();
                 }
-                catch (Npgsql.NpgsqlException e)
+                catch (NpgsqlException e)
                 {
                     console.MarkupLineInterpolated($"Could not drop the journal's schema {journal.Schema}: {e.Message}");
                 }
