@@ -26,9 +26,9 @@ public sealed class ClusterDemoScenario(DemoOptions options, IAnsiConsole consol
     private static readonly TimeSpan UnrefLimit = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// The failure detector's and the split-brain resolver's timing: a killed member is downed
-    /// about 3 s after its last heartbeat on loopback (the compose file waits longer, for real
-    /// networks), and a proxy finds a moved singleton within 200 ms.
+    /// The failure detector's and the split-brain resolver's timing, set on every host: a killed
+    /// member is downed about 3.5 s after the kill, which suits loopback (hosts on a real network
+    /// want more patience), and a proxy finds a moved singleton within 200 ms.
     /// </summary>
     private static readonly string[] Timing =
     [

@@ -54,8 +54,6 @@ public sealed class ClusterGraphScript
     private readonly DemoHost _next;
     private readonly DemoExport _a;
     private readonly DemoExport _b;
-    private readonly string _firstIoThread;
-    private readonly string _lastIoThread;
     private readonly List<string> _deleted = [];
 
     /// <param name="console">Where the kill and the failover are reported as they happen.</param>
@@ -71,19 +69,18 @@ public sealed class ClusterGraphScript
         _next = next;
         _a = a;
         _b = b;
-        _firstIoThread = ioThreads[0];
-        _lastIoThread = ioThreads[^1];
+        var (first, last) = (ioThreads[0], ioThreads[^1]);
         var (ha, hb) = (a.Host.Name, b.Host.Name);
         Script = new GraphScript(
         [
             new($"{ha}: insert throttle filter 'throttle2' below '{a.Node}' (blockdev-add, blockdev-reopen)", 2, () => InsertThrottleAsync(a, "throttle2")),
-            new($"{hb}: move '{b.Node}' and the nodes attached to it to {_lastIoThread}", 1, () => MoveAsync(b, _lastIoThread)),
+            new($"{hb}: move '{b.Node}' and the nodes attached to it to {last}", 1, () => MoveAsync(b, last)),
             new($"{ha}: add 'spare2' on {a.SpareImageName}", 1, () => CommandAsync(a.Host, "blockdev-add", new() { ["driver"] = "file", ["node-name"] = "spare2", ["filename"] = a.SpareImagePath })),
             new($"{ha}: remove throttle filter 'throttle2' (blockdev-reopen, blockdev-del: deferred close)", 2, () => RemoveThrottleAsync(a, "throttle2")),
             new($"{hb}: add 'slow3', a blkdebug over 'null3' whose close takes {CloseDelayMicros / 1e6:0} s", 2, AddSlowNodeAsync),
             new($"{hb}: delete 'slow3' (its close runs), kill -9 {killed.Name}, then add 'failover-N' through {hb} until one completes", 2, DeleteSlowNodeAndKillAsync),
             new($"{hb}: insert throttle filter 'throttle3' below '{b.Node}'", 2, () => InsertThrottleAsync(b, "throttle3")),
-            new($"{hb}: move '{b.Node}' and the nodes attached to it back to {_firstIoThread}", 1, () => MoveAsync(b, _firstIoThread)),
+            new($"{hb}: move '{b.Node}' and the nodes attached to it back to {first}", 1, () => MoveAsync(b, first)),
             new($"{hb}: remove throttle filter 'throttle3' (deferred close)", 2, () => RemoveThrottleAsync(b, "throttle3")),
             new($"{ha}: delete 'spare2' (deferred close)", 1, () => DeleteAsync(a.Host, "spare2")),
             new($"{hb}: delete 'null3' once 'slow3' is closed (deferred close)", 1, DeleteNullNodeAsync),
