@@ -10,13 +10,13 @@ public sealed record DemoOptions
     /// <summary>The scratch image's size in bytes (a multiple of 4 KiB).</summary>
     public long Size { get; init; } = 64L << 20;
 
-    /// <summary>NBD connections driving I/O at once.</summary>
+    /// <summary>NBD connections driving I/O at once (per export in the cluster demo).</summary>
     public int Connections { get; init; } = 4;
 
     /// <summary>Requests each connection keeps in flight.</summary>
     public int Depth { get; init; } = 8;
 
-    /// <summary>IoThreads the host runs; the export's node moves from the first to the last and back.</summary>
+    /// <summary>IoThreads each host runs; an export's node moves from the first to the last and back.</summary>
     public int IoThreads { get; init; } = 2;
 
     /// <summary>How long the I/O runs, unless <see cref="Requests"/> is given.</summary>
@@ -28,6 +28,11 @@ public sealed record DemoOptions
     /// <summary>Seeds the request mix and the data written; the same seed replays the same choices.</summary>
     public long Seed { get; init; }
 
+    /// <summary>Host processes of the cluster demo (at least 3); null runs the single-host demo in this process.</summary>
+    public int? Hosts { get; init; }
+
+    /// <summary>The cluster demo's PostgreSQL (an Npgsql connection string); null takes ACTORS_POSTGRES, then ACTORS_TEST_POSTGRES.</summary>
+    public string? Postgres { get; init; }
 
     /// <summary>Keep the temporary data dir (journal, image) instead of deleting it.</summary>
     public bool Keep { get; init; }
@@ -37,14 +42,20 @@ public sealed record DemoOptions
     public const string Usage = """
         Usage: dotnet run --project src/Host -- demo [options]
           --size SIZE        the scratch image's size, a multiple of 4k (default 64M)
-          --connections N    NBD connections driving I/O (default 4)
+          --connections N    NBD connections driving I/O, per export (default 4)
           --depth N          requests in flight per connection (default 8)
-          --iothreads N      IoThreads of the host, at least 2 (default 2)
+          --iothreads N      IoThreads of each host, at least 2 (default 2)
           --seconds S        how long the I/O runs (default 10)
           --requests N       run N I/O requests instead of a duration
           --seed N           replay a run: the same request mix and data (default: random, printed)
+          --hosts N          the cluster demo: N host processes on loopback (at least 3), I/O on
+                             h2 and h3, the Coordinator's host killed mid-run (needs PostgreSQL)
+          --postgres CONN    the cluster demo's PostgreSQL, an Npgsql connection string (default:
+                             $ACTORS_POSTGRES, else $ACTORS_TEST_POSTGRES, which
+                             `source tests/services/postgres.sh` sets after starting a local one)
           --keep             keep the temporary data dir (journal, image) and print where it is
-                             (shows a known NBD server race: such a request may fail with ESHUTDOWN)
+                             (shows a known NBD server race: such a request may fail with ESHUTDOWN);
+                             with --hosts also the hosts' dirs and the journal's schema
           --help             show this text
         """;
 
@@ -65,6 +76,8 @@ public sealed record DemoOptions
                 "--seconds" => options with { Duration = Seconds(Value(), arg) },
                 "--requests" => options with { Requests = OptionValues.Positive(Value(), arg) },
                 "--seed" => options with { Seed = long.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed) ? seed : throw new ArgumentException($"--seed: expected an integer, got '{args[i]}'") },
+                "--hosts" => options with { Hosts = OptionValues.Positive(Value(), arg) },
+                "--postgres" => options with { Postgres = Value() },
                 "--keep" => options with { Keep = true },
                 "-h" or "--help" => options with { ShowHelp = true },
                 _ => throw new ArgumentException($"unknown option '{arg}' (see demo --help)"),
@@ -87,6 +100,18 @@ public sealed record DemoOptions
         if ((long)Connections * Depth * 4 > Size / BlockPattern.BlockSize)
         {
             throw new ArgumentException($"--size: {Size} bytes are too few blocks for {Connections} connections x {Depth} requests in flight (want 4 blocks per request)");
+        }
+        if (Hosts is { } hosts && hosts is < 3 or > 9)
+        {
+            throw new ArgumentException($"--hosts: the cluster demo runs 3 to 9 hosts (h1 is killed and the rest must stay a majority), not {hosts}");
+        }
+        if (Hosts is null && Postgres is not null)
+        {
+            throw new ArgumentException("--postgres: only the cluster demo (--hosts) uses PostgreSQL");
+        }
+        if (Hosts is not null && Requests is not null)
+        {
+            throw new ArgumentException("--requests: the cluster demo runs for --seconds (its I/O goes on until the failover and every graph change are done)");
         }
         return this;
     }

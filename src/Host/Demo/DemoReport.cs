@@ -39,6 +39,9 @@ public sealed record DemoReport
 
     public long BlocksVerified { get; init; }
 
+    /// <summary>The cluster demo's own figures (hosts, failover, each Coordinator's, the journal's unrefs); null for the single-host demo.</summary>
+    public Cluster.ClusterFigures? Cluster { get; init; }
+
     /// <summary>What was off, in words naming the block, the request or the graph change; null when all checks passed.</summary>
     public string? Failure { get; init; }
 

@@ -6,7 +6,6 @@ using Actors.GraphLock;
 using Actors.IoThreads;
 using Host.Hosting;
 using Host.Nbd;
-using Microsoft.Win32.SafeHandles;
 using Spectre.Console;
 
 namespace Host.Demo;
@@ -77,7 +76,7 @@ public sealed class DemoScenario
         var before = await host.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, DemoGraph.Timeout);
         var model = new BlockModel(_options.Size / BlockPattern.BlockSize);
         var workload = new IoWorkload(model, _options);
-        var script = new GraphScript(host, _ioThreads[0], _ioThreads[^1]);
+        var script = GraphScript.ForHost(host, _ioThreads[0], _ioThreads[^1]);
         var report = new DemoReport { Options = _options, GraphChangesPlanned = script.Changes };
         var clients = new List<NbdClient>();
         try
@@ -96,7 +95,8 @@ public sealed class DemoScenario
             {
                 await hook(image);
             }
-            var verified = await VerifyAsync(model, clients[0], image);
+            var verified = await ImageVerifier.VerifyAsync(model, clients[0], image, DemoGraph.Image, _options.Seed);
+            _console.MarkupLineInterpolated($"Verified {model.Blocks} blocks over NBD and in {DemoGraph.Image}: every block holds what was last written to it.");
             report = report with { BlocksVerified = verified };
         }
         catch (Exception e) when (e is NbdClientException or DemoCheckException)
@@ -144,8 +144,8 @@ public sealed class DemoScenario
     {
         using var stop = new CancellationTokenSource();
         var running = Task.WhenAll(
-            StopOthersOnFailure(workload.RunAsync(clients, stop.Token), stop),
-            StopOthersOnFailure(script.RunAsync(() => workload.Progress, stop.Token), stop));
+            DemoProgress.StopOthersOnFailure(workload.RunAsync(clients, stop.Token), stop),
+            DemoProgress.StopOthersOnFailure(script.RunAsync(() => workload.Progress, stop.Token), stop));
         var budget = _options.Requests is { } requests ? $"{requests} requests" : $"{_options.Duration.TotalSeconds:0.#} s";
         var ioName = $"I/O: {_options.Connections} NBD connections x {_options.Depth} in flight, {budget}";
         if (_console.Profile.Capabilities.Interactive)
@@ -157,7 +157,7 @@ public sealed class DemoScenario
                 {
                     var io = context.AddTask(Markup.Escape(ioName), maxValue: 1);
                     var steps = script.Steps.Select(s => context.AddTask(Markup.Escape(s), maxValue: 1)).ToArray();
-                    return WatchAsync(running, () =>
+                    return DemoProgress.WatchAsync(running, () =>
                     {
                         io.Value = workload.Progress;
                         for (var i = 0; i < steps.Length; i++)
@@ -170,92 +170,8 @@ public sealed class DemoScenario
         else
         {
             _console.WriteLine(ioName);
-            var stepsShown = 0;
-            var quartersShown = 0;
-            await WatchAsync(running, () =>
-            {
-                for (; stepsShown < script.StepsDone; stepsShown++)
-                {
-                    _console.WriteLine($"  done: {script.Steps[stepsShown]}");
-                }
-                for (; quartersShown < (int)(workload.Progress * 4); quartersShown++)
-                {
-                    _console.WriteLine($"  I/O {(quartersShown + 1) * 25}%: {workload.Completed} requests");
-                }
-            });
+            await DemoProgress.ShowLinesAsync(_console, running, script, () => workload.Progress, () => workload.Completed);
         }
         await running;
-    }
-
-    /// <summary>Calls <paramref name="update"/> every 100 ms while <paramref name="running"/> runs, and once when it ended.</summary>
-    private static async Task WatchAsync(Task running, Action update)
-    {
-        while (!running.IsCompleted)
-        {
-            update();
-            await Task.WhenAny(running, Task.Delay(TimeSpan.FromMilliseconds(100)));
-        }
-        update();
-    }
-
-    private static async Task StopOthersOnFailure(Task task, CancellationTokenSource stop)
-    {
-        try
-        {
-            await task;
-        }
-        catch
-        {
-            await stop.CancelAsync();
-            throw;
-        }
-    }
-
-    /// <summary>Reads the whole image over NBD and from the image file and checks every block against the model.</summary>
-    private async Task<long> VerifyAsync(BlockModel model, NbdClient client, string image)
-    {
-        const int chunk = 1 << 20;
-        var buffer = new byte[chunk];
-        var mismatches = new List<string>();
-        var total = 0L;
-        using var file = File.OpenHandle(image, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        foreach (var (source, read) in new (string, Func<long, Memory<byte>, Task>)[]
-        {
-            ("over NBD", async (offset, into) => await client.ReadAsync(offset, into)),
-            ($"in the image file {DemoGraph.Image}", (offset, into) => ReadFileAsync(file, offset, into)),
-        })
-        {
-            for (var offset = 0L; offset < _options.Size; offset += chunk)
-            {
-                var length = (int)Math.Min(chunk, _options.Size - offset);
-                await read(offset, buffer.AsMemory(0, length));
-                for (var at = 0; at < length; at += BlockPattern.BlockSize)
-                {
-                    var block = (offset + at) / BlockPattern.BlockSize;
-                    var data = buffer.AsSpan(at, BlockPattern.BlockSize);
-                    var generation = model.Generation(block);
-                    if (!BlockPattern.Matches(data, block, generation, _options.Seed))
-                    {
-                        mismatches.Add($"block {block} (offset {block * BlockPattern.BlockSize}) {source} holds {BlockPattern.Describe(data, _options.Seed)}, expected generation {generation}");
-                    }
-                    total++;
-                }
-            }
-        }
-        if (mismatches.Count > 0)
-        {
-            throw new DemoCheckException($"verification failed, {mismatches.Count} block(s) differ from the model: {string.Join("; ", mismatches.Take(4))}{(mismatches.Count > 4 ? "; ..." : "")}");
-        }
-        _console.MarkupLineInterpolated($"Verified {model.Blocks} blocks over NBD and in {DemoGraph.Image}: every block holds what was last written to it.");
-        return total / 2;
-    }
-
-    private static async Task ReadFileAsync(SafeFileHandle file, long offset, Memory<byte> into)
-    {
-        var read = await RandomAccess.ReadAsync(file, into, offset);
-        if (read != into.Length)
-        {
-            throw new DemoCheckException($"{DemoGraph.Image} is shorter than the export: {read} bytes at offset {offset}, expected {into.Length}");
-        }
     }
 }

@@ -7,45 +7,60 @@ using Nodes.Commands;
 namespace Host.Demo;
 
 /// <summary>
-/// The graph changes the demo makes while I/O runs, each sent to the host's graph owner as QMP
-/// would send it, so each is a Coordinator write section that drains the I/O in flight:
-/// <code>
-///   export 'disk' ─→ disk (raw) ─file→ disk-file (file: disk.raw)      on the first IoThread
-///   1. insert throttle0 above disk        export ─→ throttle0 ─file→ disk ─file→ disk-file
-///   2. move disk (and all attached) to the last IoThread
-///   3. remove throttle0                   its close is a deferred unref
-///   4. add spare-file (file: spare.raw)
-///   5. delete spare-file and at once add it again: the add opens spare.raw only after the
-///      deferred close of the deleted node (the disk backend refuses a second open)
-///   6. move disk back to the first IoThread
-///   7. delete spare-file
-/// </code>
-/// Step i starts once the I/O used (i + 1) / (steps + 1) of its budget, so every change lands
-/// in the middle of running I/O.
+/// Graph changes made while I/O runs, each a Coordinator write section that drains the I/O in
+/// flight. Step i of n starts once the I/O used (i + 1) / (n + 1) of its budget, so every change
+/// lands in the middle of running I/O.
 /// </summary>
-public sealed class GraphScript
+public sealed class GraphScript(IEnumerable<GraphStep> steps)
 {
-    private readonly StorageHost _host;
-    private readonly (string Name, int Changes, Func<Task> Run)[] _steps;
+    private readonly GraphStep[] _steps = [.. steps];
     private int _stepsDone;
     private int _changesDone;
 
+    /// <summary>
+    /// The single-host demo's changes, each sent to the host's graph owner as QMP would send it:
+    /// <code>
+    ///   export 'disk' ─→ disk (raw) ─file→ disk-file (file: disk.raw)      on the first IoThread
+    ///   1. insert throttle0 above disk        export ─→ throttle0 ─file→ disk ─file→ disk-file
+    ///   2. move disk (and all attached) to the last IoThread
+    ///   3. remove throttle0                   its close is a deferred unref
+    ///   4. add spare-file (file: spare.raw)
+    ///   5. delete spare-file and at once add it again: the add opens spare.raw only after the
+    ///      deferred close of the deleted node (the disk backend refuses a second open)
+    ///   6. move disk back to the first IoThread
+    ///   7. delete spare-file
+    /// </code>
+    /// </summary>
     /// <param name="host">The host whose graph changes.</param>
     /// <param name="firstIoThread">Where the nodes start and return to.</param>
     /// <param name="lastIoThread">Where the export's node moves meanwhile.</param>
-    public GraphScript(StorageHost host, string firstIoThread, string lastIoThread)
+    public static GraphScript ForHost(StorageHost host, string firstIoThread, string lastIoThread)
     {
-        _host = host;
-        _steps =
+        Task ChangeAsync(IGraphCommand command) => host.Graph.Ask<WriteCompleted>(command, DemoGraph.Timeout);
+        AddNode AddSpare() =>
+            new(DemoGraph.Spare, "file", Options(("filename", DemoGraph.SpareImage)), host.Runtime.Host, firstIoThread, ImmutableSortedDictionary<string, string>.Empty);
+
+        // Both commands are sent before either completes, in order, so the add queues right behind
+        // the delete: it succeeds only because the deleted node's deferred close runs before queued
+        // writes; run the other way round the disk backend would refuse to open spare.raw twice.
+        async Task DeleteAndReAddAsync()
+        {
+            var delete = ChangeAsync(new DeleteNode(DemoGraph.Spare));
+            var add = ChangeAsync(AddSpare());
+            await delete;
+            await add;
+        }
+
+        return new GraphScript(
         [
-            ($"insert throttle filter 'throttle0' above '{DemoGraph.Disk}'", 1, () => ChangeAsync(new InsertFilter("throttle0", "throttle", Options(("iops-total", "5000")), DemoGraph.Disk))),
-            ($"move '{DemoGraph.Disk}' and the nodes attached to it to {lastIoThread}", 1, () => ChangeAsync(new MoveNode(DemoGraph.Disk, lastIoThread))),
-            ("remove throttle filter 'throttle0' (deferred close)", 1, () => ChangeAsync(new RemoveFilter("throttle0"))),
-            ($"add '{DemoGraph.Spare}' on {DemoGraph.SpareImage}", 1, () => ChangeAsync(AddSpare(firstIoThread))),
-            ($"delete '{DemoGraph.Spare}' and at once re-add it (the re-open waits for the deferred close)", 2, () => DeleteAndReAddAsync(firstIoThread)),
-            ($"move '{DemoGraph.Disk}' back to {firstIoThread}", 1, () => ChangeAsync(new MoveNode(DemoGraph.Disk, firstIoThread))),
-            ($"delete '{DemoGraph.Spare}' (deferred close)", 1, () => ChangeAsync(new DeleteNode(DemoGraph.Spare))),
-        ];
+            new($"insert throttle filter 'throttle0' above '{DemoGraph.Disk}'", 1, () => ChangeAsync(new InsertFilter("throttle0", "throttle", Options(("iops-total", "5000")), DemoGraph.Disk))),
+            new($"move '{DemoGraph.Disk}' and the nodes attached to it to {lastIoThread}", 1, () => ChangeAsync(new MoveNode(DemoGraph.Disk, lastIoThread))),
+            new("remove throttle filter 'throttle0' (deferred close)", 1, () => ChangeAsync(new RemoveFilter("throttle0"))),
+            new($"add '{DemoGraph.Spare}' on {DemoGraph.SpareImage}", 1, () => ChangeAsync(AddSpare())),
+            new($"delete '{DemoGraph.Spare}' and at once re-add it (the re-open waits for the deferred close)", 2, DeleteAndReAddAsync),
+            new($"move '{DemoGraph.Disk}' back to {firstIoThread}", 1, () => ChangeAsync(new MoveNode(DemoGraph.Disk, firstIoThread))),
+            new($"delete '{DemoGraph.Spare}' (deferred close)", 1, () => ChangeAsync(new DeleteNode(DemoGraph.Spare))),
+        ]);
     }
 
     /// <summary>The steps, in order, as the progress display names them.</summary>
@@ -86,24 +101,6 @@ public sealed class GraphScript
             Interlocked.Increment(ref _stepsDone);
         }
     }
-
-    private Task ChangeAsync(IGraphCommand command) => _host.Graph.Ask<WriteCompleted>(command, DemoGraph.Timeout);
-
-    /// <summary>
-    /// Both commands are sent before either completes, in order, so the add queues right behind
-    /// the delete: it succeeds only because the deleted node's deferred close runs before queued
-    /// writes; run the other way round the disk backend would refuse to open spare.raw twice.
-    /// </summary>
-    private async Task DeleteAndReAddAsync(string ioThread)
-    {
-        var delete = _host.Graph.Ask<WriteCompleted>(new DeleteNode(DemoGraph.Spare), DemoGraph.Timeout);
-        var add = _host.Graph.Ask<WriteCompleted>(AddSpare(ioThread), DemoGraph.Timeout);
-        await delete;
-        await add;
-    }
-
-    private AddNode AddSpare(string ioThread) =>
-        new(DemoGraph.Spare, "file", Options(("filename", DemoGraph.SpareImage)), _host.Runtime.Host, ioThread, ImmutableSortedDictionary<string, string>.Empty);
 
     private static ImmutableSortedDictionary<string, string> Options(params (string Key, string Value)[] options) =>
         options.ToImmutableSortedDictionary(o => o.Key, o => o.Value, StringComparer.Ordinal);

@@ -62,6 +62,19 @@ public sealed class QmpArguments
         return value.ValueKind == JsonValueKind.Object ? Of(value, $"{_prefix}{name}.") : throw InvalidType(name, "object");
     }
 
+    /// <summary>A member that is a list of objects (blockdev-reopen's <c>options</c>), each read as <c>options[0].node-name</c> in errors.</summary>
+    public IReadOnlyList<QmpArguments> RequiredObjects(string name)
+    {
+        var value = Required(name);
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            throw InvalidType(name, "array");
+        }
+        return [.. value.EnumerateArray().Select((item, i) => item.ValueKind == JsonValueKind.Object
+            ? Of(item, $"{_prefix}{name}[{i}].")
+            : throw InvalidType($"{name}[{i}]", "object"))];
+    }
+
     /// <summary>A member of any type, for callers that accept several (<c>file</c>: a node-name or a definition).</summary>
     public JsonElement? Optional(string name)
     {

@@ -49,6 +49,7 @@ internal sealed class QmpCommands
             ["object-del"] = ObjectDelAsync,
             ["x-blockdev-set-iothread"] = SetIoThreadAsync,
             ["x-blockdev-change"] = BlockdevChangeAsync,
+            ["blockdev-reopen"] = BlockdevReopenAsync,
             ["block-export-add"] = BlockExportAddAsync,
             ["block-export-del"] = BlockExportDelAsync,
             ["query-block-exports"] = QueryBlockExportsAsync,
@@ -322,6 +323,61 @@ internal sealed class QmpCommands
             default:
                 throw QmpError.GenericError("Either child or node must be specified");
         }
+    }
+
+    /// <summary>
+    /// QEMU's blockdev-reopen, for what a graph change needs of it: pointing a child of a node at
+    /// another node (a filter inserted below it, or taken out), <c>null</c> removing it. One node
+    /// and one child per call, so the change is one write section; the driver stays as it is, no
+    /// other option can change, and a child left out is kept (QEMU resets what is left out).
+    /// </summary>
+    private async Task<JsonNode> BlockdevReopenAsync(QmpArguments arguments, CancellationToken cancellationToken)
+    {
+        var list = arguments.RequiredObjects("options");
+        arguments.EnsureNoneLeft();
+        if (list.Count != 1)
+        {
+            throw QmpError.GenericError($"blockdev-reopen here takes one node at a time, not {list.Count}");
+        }
+        var options = list[0];
+        var name = options.RequiredString("node-name");
+        var driver = options.RequiredString("driver");
+        var graph = await QueryGraphAsync().ConfigureAwait(false);
+        var node = graph.Find(name) ?? throw QmpError.GenericError($"Failed to find node with node-name='{name}'");
+        if (driver != node.Driver)
+        {
+            throw QmpError.GenericError("Cannot change the option 'driver'");
+        }
+        var info = _host.Runtime.Drivers.Info(driver) ?? throw QmpError.GenericError($"Unknown driver '{driver}'");
+        var changes = new List<IGraphCommand>();
+        foreach (var role in info.ChildRoles)
+        {
+            var current = node.Children.GetValueOrDefault(role);
+            IGraphCommand? change = options.Optional(role) switch
+            {
+                null => null,
+                { ValueKind: JsonValueKind.Null } when current is null => null,
+                { ValueKind: JsonValueKind.Null } => new DetachChild(name, role),
+                { ValueKind: JsonValueKind.String } child when child.GetString() == current => null,
+                { ValueKind: JsonValueKind.String } child when current is null => new AttachChild(name, role, child.GetString()!),
+                { ValueKind: JsonValueKind.String } child => new ReplaceChild(name, role, child.GetString()!),
+                _ => throw options.InvalidType(role, "BlockdevRefOrNull"),
+            };
+            if (change is not null)
+            {
+                changes.Add(change);
+            }
+        }
+        if (options.TakeRest().FirstOrDefault() is { Key: { } option })
+        {
+            throw QmpError.GenericError($"Cannot change the option '{option}' (blockdev-reopen here changes children only)");
+        }
+        return changes.Count switch
+        {
+            0 => new JsonObject(),
+            1 => await GraphCommandAsync(changes[0]).ConfigureAwait(false),
+            _ => throw QmpError.GenericError("blockdev-reopen here changes one child at a time"),
+        };
     }
 
     /// <summary>

@@ -119,7 +119,7 @@ public sealed class BlockGraph(Func<string, DriverInfo?> drivers)
         return Emit(events);
     }
 
-    /// <summary>Points the <paramref name="role"/> edge of <paramref name="parent"/> at <paramref name="newChild"/> (x-blockdev-change).</summary>
+    /// <summary>Points the <paramref name="role"/> edge of <paramref name="parent"/> at <paramref name="newChild"/> (blockdev-reopen).</summary>
     public IReadOnlyList<IGraphEvent> Replace(NodeName parent, string role, NodeName newChild)
     {
         var p = Get(parent.Value);

@@ -15,7 +15,7 @@ public sealed class DemoCommandTests
     [Fact]
     public async Task A_small_run_makes_every_graph_change_runs_the_deferred_unrefs_and_verifies_the_image()
     {
-        var (console, _) = PlainConsole();
+        var (console, _) = PlainConsole.Create();
         var report = await new DemoScenario(DemoOptions.Parse(s_small), console, DemoHooks.None).RunAsync();
 
         Assert.Null(report.Failure);
@@ -33,7 +33,7 @@ public sealed class DemoCommandTests
     [Fact]
     public async Task The_command_prints_the_report_and_exits_0_when_every_check_holds()
     {
-        var (console, output) = PlainConsole();
+        var (console, output) = PlainConsole.Create();
         var error = new StringWriter();
 
         var exit = await DemoCommand.RunAsync(s_small, console, error);
@@ -49,7 +49,7 @@ public sealed class DemoCommandTests
     [Fact]
     public async Task A_byte_flipped_in_the_image_before_verification_fails_the_demo_naming_the_block()
     {
-        var (console, output) = PlainConsole();
+        var (console, output) = PlainConsole.Create();
         var error = new StringWriter();
         // Block 2 (offset 8192): whatever it holds, one flipped byte makes it wrong.
         var hooks = new DemoHooks(BeforeVerification: async image =>
@@ -77,9 +77,13 @@ public sealed class DemoCommandTests
     [InlineData(new[] { "--iothreads", "1" }, "demo: --iothreads: the demo moves nodes between IoThreads and needs at least 2")]
     [InlineData(new[] { "--seconds" }, "demo: option '--seconds' needs a value")]
     [InlineData(new[] { "--seed", "x" }, "demo: --seed: expected an integer, got 'x'")]
+    [InlineData(new[] { "--hosts", "2" }, "demo: --hosts: the cluster demo runs 3 to 9 hosts (h1 is killed and the rest must stay a majority), not 2")]
+    [InlineData(new[] { "--hosts", "x" }, "demo: --hosts: expected a positive number, got 'x'")]
+    [InlineData(new[] { "--postgres", "Host=db" }, "demo: --postgres: only the cluster demo (--hosts) uses PostgreSQL")]
+    [InlineData(new[] { "--hosts", "3", "--requests", "100" }, "demo: --requests: the cluster demo runs for --seconds")]
     public async Task A_bad_option_gets_one_line_naming_it_and_exit_code_1(string[] args, string message)
     {
-        var (console, output) = PlainConsole();
+        var (console, output) = PlainConsole.Create();
         var error = new StringWriter();
 
         var exit = await DemoCommand.RunAsync(args, console, error);
@@ -90,18 +94,32 @@ public sealed class DemoCommandTests
         Assert.Equal("", output.ToString());
     }
 
-    /// <summary>A console as the demo sees when its output is not a terminal (CI): plain lines, no colour codes.</summary>
-    private static (IAnsiConsole Console, StringWriter Output) PlainConsole()
+    [Fact]
+    public void Hosts_selects_the_cluster_demo_and_without_it_the_demo_runs_on_one_host()
     {
-        var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(output),
-        });
-        console.Profile.Width = 160;
-        return (console, output);
+        var cluster = DemoOptions.Parse(["--hosts", "3", "--postgres", "Host=db;Username=actors"]);
+        var single = DemoOptions.Parse([]);
+
+        Assert.Equal(3, cluster.Hosts);
+        Assert.Equal("Host=db;Username=actors", cluster.Postgres);
+        Assert.Null(single.Hosts);
+        Assert.Null(single.Postgres);
+    }
+
+    [Theory]
+    [InlineData("Host=127.0.0.1;Port=1;Username=actors;Password=actors;Database=nowhere", "demo: the cluster demo needs PostgreSQL for the graph's shared journal, and none answers at Host=127.0.0.1;Port=1;Database=nowhere (", "`source tests/services/postgres.sh` starts a local one")]
+    [InlineData("no such key=1", "demo: --postgres: not an Npgsql connection string (", "no such key")]
+    public async Task The_cluster_demo_without_a_PostgreSQL_it_can_reach_says_so_in_one_line_and_exits_1(string postgres, string message, string detail)
+    {
+        var (console, output) = PlainConsole.Create();
+        var error = new StringWriter();
+
+        var exit = await DemoCommand.RunAsync(["--hosts", "3", "--postgres", postgres], console, error);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith(message, error.ToString());
+        Assert.Contains(detail, error.ToString());
+        Assert.Single(error.ToString().TrimEnd().Split('\n'));
+        Assert.Equal("", output.ToString());
     }
 }

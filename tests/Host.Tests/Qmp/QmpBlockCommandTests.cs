@@ -194,6 +194,55 @@ public sealed class QmpBlockCommandTests
         Assert.Single((await NodeAsync(client, "fmt0"))["children"]!.AsArray());
     }
 
+    //   fmt0 (raw) ── file ──> n1      after the first reopen:  fmt0 ── file ──> flt0 (throttle) ── file ──> n1
+    [Fact]
+    public async Task Blockdev_reopen_points_a_child_at_a_filter_and_back_and_the_filter_can_then_be_deleted()
+    {
+        await using var fixture = await QmpFixture.StartAsync();
+        await using var client = await fixture.ConnectAsync();
+        await client.ReturnOfAsync("blockdev-add", Args(("driver", "null-co"), ("node-name", "n1")));
+        await client.ReturnOfAsync("blockdev-add", Args(("driver", "raw"), ("node-name", "fmt0"), ("file", "n1")));
+        await client.ReturnOfAsync("blockdev-add", Args(("driver", "throttle"), ("node-name", "flt0"), ("file", "n1")));
+
+        await client.ReturnOfAsync("blockdev-reopen", Reopen(Args(("node-name", "fmt0"), ("driver", "raw"), ("file", "flt0"))));
+        var inserted = FileChild(await NodeAsync(client, "fmt0"));
+        await client.ReturnOfAsync("blockdev-reopen", Reopen(Args(("node-name", "fmt0"), ("driver", "raw"), ("file", "n1"))));
+        var removed = FileChild(await NodeAsync(client, "fmt0"));
+        await client.ReturnOfAsync("blockdev-del", Args(("node-name", "flt0")));
+
+        Assert.Equal("flt0", inserted);
+        Assert.Equal("n1", removed);
+        var names = (await client.ReturnOfAsync("query-named-block-nodes")).AsArray().Select(n => (string)n!["node-name"]!);
+        Assert.Equal(["fmt0", "n1"], names.Order());
+    }
+
+    [Theory]
+    [InlineData("""{"options": [{"node-name": "fmt0", "driver": "raw"}, {"node-name": "n1", "driver": "null-co"}]}""", "blockdev-reopen here takes one node at a time, not 2")]
+    [InlineData("""{"options": [{"node-name": "fmt0", "driver": "qcow2", "file": "n1"}]}""", "Cannot change the option 'driver'")]
+    [InlineData("""{"options": [{"node-name": "fmt0", "driver": "raw", "file": "n1", "offset": 4096}]}""", "Cannot change the option 'offset' (blockdev-reopen here changes children only)")]
+    [InlineData("""{"options": [{"node-name": "fmt0", "driver": "raw", "file": "n2", "backing": "n1"}]}""", "blockdev-reopen here changes one child at a time")]
+    [InlineData("""{"options": [{"node-name": "nope", "driver": "raw"}]}""", "Failed to find node with node-name='nope'")]
+    [InlineData("""{"options": [{"driver": "raw"}]}""", "Parameter 'options[0].node-name' is missing")]
+    [InlineData("""{"options": {"node-name": "fmt0"}}""", "Invalid parameter type for 'options', expected: array")]
+    public async Task Blockdev_reopen_refuses_what_it_cannot_do_in_one_write_section_in_QEMUs_words(string arguments, string desc)
+    {
+        await using var fixture = await QmpFixture.StartAsync();
+        await using var client = await fixture.ConnectAsync();
+        await client.ReturnOfAsync("blockdev-add", Args(("driver", "null-co"), ("node-name", "n1")));
+        await client.ReturnOfAsync("blockdev-add", Args(("driver", "null-co"), ("node-name", "n2")));
+        await client.ReturnOfAsync("blockdev-add", Args(("driver", "raw"), ("node-name", "fmt0"), ("file", "n1")));
+
+        var error = await client.ErrorOfAsync("blockdev-reopen", JsonNode.Parse(arguments)!.AsObject());
+
+        Assert.Equal(("GenericError", desc), error);
+        Assert.Equal("n1", FileChild(await NodeAsync(client, "fmt0")));
+    }
+
+    private static JsonObject Reopen(JsonObject node) => new() { ["options"] = new JsonArray(node) };
+
+    private static string FileChild(JsonObject node) =>
+        (string)node["children"]!.AsArray().Single(c => (string)c!["child"]! == "file")!["node-name"]!;
+
     [Fact]
     public async Task X_query_graph_lock_reports_contexts_counters_and_write_wait()
     {
