@@ -26,7 +26,7 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
     /// How often a host registers again with a new Coordinator until it answers: the proxy may
     /// still send the first try to the one that died (it learns of the death on its own).
     /// </summary>
-    public static readonly TimeSpan RegisterAgainEvery = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan RegisterAgainEvery = TimeSpan.FromMilliseconds(250);
 
     private readonly string _context;
     // Where the host registers (the Coordinator, or the proxy of the Coordinator singleton), and

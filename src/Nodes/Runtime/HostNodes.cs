@@ -24,7 +24,7 @@ namespace Nodes.Runtime;
 public sealed class HostNodes : ReceiveActor, IWithTimers
 {
     /// <summary>How often a host that no owner opened yet registers again.</summary>
-    public static readonly TimeSpan RegisterEvery = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan RegisterEvery = TimeSpan.FromMilliseconds(250);
 
     private readonly GraphRuntime _runtime;
     private readonly IActorRef _registrar;

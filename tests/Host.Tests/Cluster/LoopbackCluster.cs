@@ -59,6 +59,7 @@ internal sealed class LoopbackCluster : IAsyncDisposable
             akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{port}} }
             akka.cluster.seed-nodes = ["akka.tcp://actors@127.0.0.1:{{_seedPort}}"]
             akka.persistence.journal.sql.connection-string = "Data Source={{_journalDir}}/graph.db"
+            {{TestClusterTiming.Hocon}}
             """);
         _hosts.Add(host);
         return host;

@@ -50,6 +50,10 @@ internal sealed class ProcessCluster : IAsyncDisposable
             {
                 await cluster.StartAsync(member);
             }
+            foreach (var member in cluster._members)
+            {
+                await cluster.WaitUntilAllUpAsync(member);
+            }
             return cluster;
         }
         catch
@@ -80,6 +84,28 @@ internal sealed class ProcessCluster : IAsyncDisposable
             "--monitor", "chardev=qmp",
         ];
         member.Process = await HostExecutable.StartAsync(member.Directory, arguments);
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="member"/> sees every member up and reachable: before that, its
+    /// resolver would count a member still joining as absent (and, when a host dies, might keep
+    /// the wrong side).
+    /// </summary>
+    private async Task WaitUntilAllUpAsync(Member member)
+    {
+        using var deadline = new CancellationTokenSource(ExternalTool.Timeout);
+        while (true)
+        {
+            await using (var qmp = await QmpAsync(member))
+            {
+                var members = (await qmp.ReturnOfAsync("x-query-cluster"))["members"]!.AsArray();
+                if (members.Count == _members.Count && members.All(m => (string?)m!["status"] == "up" && (bool?)m["reachable"] == true))
+                {
+                    return;
+                }
+            }
+            await Task.Delay(100, deadline.Token);
+        }
     }
 
     /// <summary>A QMP session with <paramref name="member"/>, capabilities negotiated.</summary>

@@ -25,21 +25,6 @@ public sealed class ClusterDemoScenario(DemoOptions options, IAnsiConsole consol
     /// <summary>How long the deferred unrefs may still take once the I/O ended.</summary>
     private static readonly TimeSpan UnrefLimit = TimeSpan.FromSeconds(60);
 
-    /// <summary>
-    /// The failure detector's and the split-brain resolver's timing, set on every host: a killed
-    /// member is downed about 3.5 s after the kill, which suits loopback (hosts on a real network
-    /// want more patience), and a proxy finds a moved singleton within 200 ms.
-    /// </summary>
-    private static readonly string[] Timing =
-    [
-        "akka.cluster.failure-detector.heartbeat-interval = 500ms",
-        "akka.cluster.failure-detector.acceptable-heartbeat-pause = 1s",
-        "akka.cluster.split-brain-resolver.stable-after = 1s",
-        "akka.cluster.leader-actions-interval = 500ms",
-        "akka.cluster.gossip-interval = 500ms",
-        "akka.cluster.singleton-proxy.singleton-identification-interval = 200ms",
-    ];
-
     private readonly string[] _ioThreads = [.. Enumerable.Range(0, options.IoThreads).Select(i => $"io{i}")];
 
     /// <summary>Runs the whole scenario and cleans up after it (the hosts' dirs and the journal's schema stay with <c>--keep</c>; the dirs also when a check failed).</summary>
@@ -110,7 +95,6 @@ public sealed class ClusterDemoScenario(DemoOptions options, IAnsiConsole consol
             $"akka.persistence.journal.sql.connection-string = {JsonSerializer.Serialize(journal.HostConnectionString)}",
             $"host.iothreads = [{string.Join(", ", _ioThreads.Select(t => JsonSerializer.Serialize(t)))}]",
             "actors.graph-lock.debug-assertions = on",
-            .. Timing,
         ];
         for (var i = 1; i <= options.Hosts; i++)
         {
