@@ -22,7 +22,8 @@ public static class DaemonPlan
     {
         foreach (var blockdev in options.Blockdevs)
         {
-            if ((await Snapshot(host)).Find(blockdev.NodeName) is { } existing && existing.Driver == blockdev.Driver)
+            // The node from an earlier start is kept; one of that name on another host is another node (refused below).
+            if ((await Snapshot(host)).Find(blockdev.NodeName) is { } existing && existing.Driver == blockdev.Driver && existing.Host == host.Runtime.Host)
             {
                 continue;
             }

@@ -106,7 +106,7 @@ public sealed class HostProcess : IAsyncDisposable
         var runDefaults = daemon.IsEmpty;
         if (runDefaults)
         {
-            daemon = DefaultDaemon(settings.GetConfig("defaults"));
+            daemon = DefaultDaemon(settings.GetConfig("defaults"), config.GetString("akka.actor.provider") == "cluster" ? $"-{config.GetString("actors.host")}" : "");
         }
         _host = await StorageHost.StartAsync(config, new StorageHostOptions(
             settings.GetString("data-dir"),
@@ -183,17 +183,19 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>
     /// The daemon a host runs without options: the scratch image as raw over file, exported
     /// writable as <c>scratch</c> over NBD, and a QMP monitor, both on
-    /// <c>host.defaults.listen-address</c> (loopback unless configured otherwise).
+    /// <c>host.defaults.listen-address</c> (loopback unless configured otherwise). In a cluster,
+    /// where node names and export names are the whole graph's, the names end in
+    /// <paramref name="suffix"/> (<c>-h2</c>: <c>scratch-h2</c>), so every host has its own.
     /// </summary>
-    private static DaemonOptions DefaultDaemon(HoconConfig defaults)
+    private static DaemonOptions DefaultDaemon(HoconConfig defaults, string suffix)
     {
         var image = defaults.GetString("scratch-image");
         var address = defaults.GetString("listen-address");
         return new DaemonOptions()
-            .With("--blockdev", $"driver=file,node-name=scratch-file,filename={image}")
-            .With("--blockdev", "driver=raw,node-name=scratch,file=scratch-file")
+            .With("--blockdev", $"driver=file,node-name=scratch-file{suffix},filename={image}")
+            .With("--blockdev", $"driver=raw,node-name=scratch{suffix},file=scratch-file{suffix}")
             .With("--nbd-server", $"addr.type=inet,addr.host={address},addr.port={defaults.GetInt("nbd-port")}")
-            .With("--export", "type=nbd,id=scratch,node-name=scratch,name=scratch,writable=on")
+            .With("--export", $"type=nbd,id=scratch{suffix},node-name=scratch{suffix},name=scratch{suffix},writable=on")
             .With("--chardev", $"socket,id=qmp,host={address},port={defaults.GetInt("qmp-port")},server=on,wait=off")
             .With("--monitor", "chardev=qmp");
     }
