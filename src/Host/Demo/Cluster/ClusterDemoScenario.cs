@@ -25,6 +25,18 @@ public sealed class ClusterDemoScenario(DemoOptions options, IAnsiConsole consol
     /// <summary>How long the deferred unrefs may still take once the I/O ended.</summary>
     private static readonly TimeSpan UnrefLimit = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The failure detector's and the resolver's timing of docker-compose.yml, for a fast failover
+    /// (hocon/reference.conf's defaults are more patient). The environment overrides them
+    /// (<c>CONFIG_FORCE_</c>, as the tests do), since --set would win over it.
+    /// </summary>
+    private static readonly (string Variable, string Value)[] FastFailover =
+    [
+        ("CONFIG_FORCE_akka_cluster_failure__detector_heartbeat__interval", "500ms"),
+        ("CONFIG_FORCE_akka_cluster_failure__detector_acceptable__heartbeat__pause", "1s"),
+        ("CONFIG_FORCE_akka_cluster_split__brain__resolver_stable__after", "1s"),
+    ];
+
     private readonly string[] _ioThreads = [.. Enumerable.Range(0, options.IoThreads).Select(i => $"io{i}")];
 
     /// <summary>Runs the whole scenario and cleans up after it (the hosts' dirs and the journal's schema stay with <c>--keep</c>; the dirs also when a check failed).</summary>
@@ -99,7 +111,7 @@ public sealed class ClusterDemoScenario(DemoOptions options, IAnsiConsole consol
         for (var i = 1; i <= options.Hosts; i++)
         {
             var port = i == 1 ? seedPort : DemoHost.FreePort();
-            var host = await DemoHost.StartAsync($"h{i}", Path.Combine(root, $"h{i}"), port, postgresConf, settings, StartTimeout);
+            var host = await DemoHost.StartAsync($"h{i}", Path.Combine(root, $"h{i}"), port, postgresConf, settings, FastFailover, StartTimeout);
             hosts.Add(host);
             console.MarkupLineInterpolated($"Host {host.Name} up (pid {host.ProcessId}): cluster member at 127.0.0.1:{port}; QMP and NBD on qmp.sock and nbd.sock in {host.Directory}");
         }

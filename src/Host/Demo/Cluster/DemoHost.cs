@@ -52,10 +52,12 @@ public sealed class DemoHost : IAsyncDisposable
     /// <summary>
     /// Starts host <paramref name="name"/> in <paramref name="directory"/> with Akka.Remote on
     /// <paramref name="remotingPort"/>, the HOCON file <paramref name="configFile"/> and
-    /// <paramref name="settings"/> (assignments for <c>--set</c>), and returns once it is up. A host that exits first, or is not up within
+    /// <paramref name="settings"/> (assignments for <c>--set</c>) and the environment variables
+    /// <paramref name="environment"/> (where the demo's own environment does not set them already),
+    /// and returns once it is up. A host that exits first, or is not up within
     /// <paramref name="timeout"/>, throws a <see cref="DemoCheckException"/> with its last error line.
     /// </summary>
-    public static async Task<DemoHost> StartAsync(string name, string directory, int remotingPort, string configFile, IEnumerable<string> settings, TimeSpan timeout)
+    public static async Task<DemoHost> StartAsync(string name, string directory, int remotingPort, string configFile, IEnumerable<string> settings, IEnumerable<(string Variable, string Value)> environment, TimeSpan timeout)
     {
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "images"));
         var (program, prefix) = HostCommandLine();
@@ -66,6 +68,10 @@ public sealed class DemoHost : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (variable, value) in environment)
+        {
+            start.Environment.TryAdd(variable, value);
+        }
         string[] arguments =
         [
             .. prefix,
