@@ -13,6 +13,7 @@
 #     configuration (LOAD_DEPTH, split over the host's clients): by default one client per
 #     IoThread, so every IoThread serves; "3x8/2" runs 2 clients per host (on io0 and io4),
 #     the same CPU load as 3x2 with 6 IoThreads per host idle but still in every write section;
+#     "3x2/0" runs no load at all (the messages' own cost);
 #  4. PAIRS blockdev-add/blockdev-del pairs of null-co nodes through QMP, every INTERVAL
 #     seconds, the hosts taken in turn; each round trip is timed client-side;
 #  5. x-query-graph-lock: write sections, write wait p50/p99/max (request → write granted, as
@@ -110,7 +111,7 @@ run_config() {
   echo "  ($config round $round: the new Coordinator's own write sections: ${before% *}, max $baseline_max µs; they are in the percentiles)" >&2
 
   rm -f "$work/stop"
-  local depth=$((load_depth / per_host)) clients=0
+  local depth=$((load_depth / (per_host > 0 ? per_host : 1))) clients=0
   for h in "${names[@]}"; do
     for ((k = 0; k < per_host; k++)); do
       i=$((k * iothreads / per_host))  # spread evenly over the IoThreads
@@ -135,7 +136,8 @@ run_config() {
   stop_clients
   local iops
   # The clients ran side by side: the sum of each one's requests per second.
-  iops=$(for f in "$dir"/load-h*; do [[ $f == *.ready ]] || awk '{ n += $1; t += $2 } END { if (t > 0) print n / t }' "$f"; done |
+  iops=-
+  ((clients == 0)) || iops=$(for f in "$dir"/load-h*; do [[ $f == *.ready ]] || awk '{ n += $1; t += $2 } END { if (t > 0) print n / t }' "$f"; done |
     awk '{ s += $1 } END { printf "%.0f", s }')
 
   for ((n = hosts - 1; n >= 0; n--)); do stop_host "${names[n]}" TERM; done
@@ -169,7 +171,9 @@ for line in open(sys.argv[1]):
     f = line.split()
     rows.setdefault(f[0], []).append(f)
 for config, runs in rows.items():
-    med = lambda i: statistics.median(float(r[i].lstrip("≤")) for r in runs)
-    print(f"{config:<6} {'med':<3} {runs[0][2]:>5} {runs[0][3]:>9} {runs[0][4]:>7} {med(5):>7.0f} {med(6):>10.0f} {med(7):>10.0f} {med(8):>12.0f} {med(9):>9.2f} {med(10):>9.2f} {med(11):>8.0f}")
+    def med(i, digits=0):
+        values = [float(r[i].lstrip("≤")) for r in runs if r[i] != "-"]
+        return f"{statistics.median(values):.{digits}f}" if values else "-"
+    print(f"{config:<6} {'med':<3} {runs[0][2]:>5} {runs[0][3]:>9} {runs[0][4]:>7} {med(5):>7} {med(6):>10} {med(7):>10} {med(8):>12} {med(9, 2):>9} {med(10, 2):>9} {med(11):>8}")
 EOF
 fi
