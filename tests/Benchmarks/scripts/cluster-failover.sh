@@ -16,7 +16,8 @@
 # skips the detection and the resolver: the leaving host hands the singletons over.
 #
 # Usage: bash tests/Benchmarks/scripts/cluster-failover.sh [KILLS]
-#   TRY_TIMEOUT=0.3 IOTHREADS=2 KEEP_WORK=1 (keeps the hosts' logs). Needs PostgreSQL.
+#   TRY_TIMEOUT=0.3 IOTHREADS=2 KEEP_WORK=1 (keeps the hosts' logs, and trace-SIGNAL-N: the
+#   survivors' log lines of each fault with the time each was seen). Needs PostgreSQL.
 set -euo pipefail
 kills=${1:-5}
 try_timeout=${TRY_TIMEOUT:-0.3}
@@ -60,7 +61,7 @@ fail_over() {
   since=$(date +%s.%N)
   kill "-$signal" "${host_pid[$victim]}"
   result=$("${qmp[@]}" probe --since "$since" --try-timeout "$try_timeout" --deadline 120 --prefix "after-$signal-$n-" \
-    "${sockets[@]}" --logs "${logs[@]}")
+    "${sockets[@]}" --logs "${logs[@]}" --trace "$work/trace-$signal-$n")
   # Which survivor took the Coordinator over (the oldest of them, if all went as designed).
   local successor="?" first gap takeover unreachable downed removed started
   for i in "${!survivors[@]}"; do

@@ -141,9 +141,10 @@ MILESTONES = [
 class LogWatch(threading.Thread):
     """Notes when each milestone first appears in the logs' new lines (polled every 10 ms)."""
 
-    def __init__(self, paths, since):
+    def __init__(self, paths, since, trace=None):
         super().__init__(daemon=True)
         self._since = since
+        self._trace = open(trace, "w") if trace else None
         self._files = [(path, os.path.getsize(path)) for path in paths]
         self.seen = {}
         self.stop = threading.Event()
@@ -161,7 +162,12 @@ class LogWatch(threading.Thread):
                 for name, needle in MILESTONES:
                     if name not in self.seen and needle.encode() in complete:
                         self.seen[name] = now
+                if self._trace:
+                    for line in complete.decode(errors="replace").splitlines():
+                        self._trace.write(f"{now:8.3f} {os.path.basename(os.path.dirname(path))} {line}\n")
             self.stop.wait(0.01)
+        if self._trace:
+            self._trace.close()
 
 
 def probe(args):
@@ -169,7 +175,7 @@ def probe(args):
     # carried out later, and must neither block nor collide with the next one. Tries go on
     # until one that started after a new Coordinator singleton started has completed: before
     # that, a leaving Coordinator may still serve writes (a clean leave hands over later).
-    watch = LogWatch(args.logs, args.since)
+    watch = LogWatch(args.logs, args.since, args.trace)
     watch.start()
     deadline = time.monotonic() + args.deadline
     completions = []
@@ -205,6 +211,7 @@ def probe(args):
                 time.sleep(min(remaining, 0.05))
     finally:
         watch.stop.set()
+        watch.join()
     print(f"cluster_qmp.py: no graph change on a new Coordinator within {args.deadline} s", file=sys.stderr)
     return 1
 
@@ -232,6 +239,7 @@ def main():
     p.add_argument("--deadline", type=float, default=120)
     p.add_argument("--prefix", default="probe")
     p.add_argument("--logs", nargs="+", required=True, help="the survivors' logs")
+    p.add_argument("--trace", help="write the logs' new lines here, each with the time it was seen")
     p.set_defaults(run=probe)
     args = parser.parse_args()
     return args.run(args)
