@@ -6,7 +6,7 @@ session per host open across hundreds of commands, and need a hard per-try timeo
 connect, greeting and capabilities as well as the reply.
 
   cluster_qmp.py call SOCK COMMAND [ARGS_JSON]     one command; prints the return value as JSON
-  cluster_qmp.py changes --pairs N --interval S --prefix P SOCK:HOST ...
+  cluster_qmp.py changes --pairs N --interval S --prefix P SOCK[:HOST] ...
       N blockdev-add/blockdev-del pairs of null-co nodes, the sockets taken in turn (the node
       lives on the host whose QMP got the command); prints QMP round trips in ms:
       "commands p50 p99 max errors"
@@ -97,7 +97,7 @@ def changes(args):
     # One long-lived session per host: what is timed is the graph change, not the connection.
     targets = []
     for target in args.targets:
-        path, host = target.rsplit(":", 1)
+        path, _, host = target.partition(":")
         targets.append((Session(path, args.timeout), host))
     round_trips = []
     errors = 0
@@ -105,10 +105,10 @@ def changes(args):
     for i in range(args.pairs):
         session, host = targets[i % len(targets)]
         node = f"{args.prefix}{i}"
-        for command, arguments in (
-            ("blockdev-add", {"driver": "null-co", "node-name": node, "size": 1 << 20, "x-host": host}),
-            ("blockdev-del", {"node-name": node}),
-        ):
+        add = {"driver": "null-co", "node-name": node, "size": 1 << 20}
+        if host:
+            add["x-host"] = host  # a lone host (or one before the cluster) takes no x-host
+        for command, arguments in (("blockdev-add", add), ("blockdev-del", {"node-name": node})):
             # A steady rate: each command starts --interval after the previous one started, or
             # right after it completed when it took longer than that.
             delay = next_start - time.monotonic()
@@ -226,7 +226,7 @@ def main():
     p.add_argument("--timeout", type=float, default=60)
     p.set_defaults(run=call)
     p = sub.add_parser("changes")
-    p.add_argument("targets", nargs="+", metavar="SOCK:HOST")
+    p.add_argument("targets", nargs="+", metavar="SOCK[:HOST]")
     p.add_argument("--pairs", type=int, required=True)
     p.add_argument("--interval", type=float, default=0.05)
     p.add_argument("--prefix", default="wb")
