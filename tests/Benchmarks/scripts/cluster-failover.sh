@@ -31,7 +31,7 @@ coordinator_starts() { grep -c 'Singleton manager started singleton actor \[akka
 cluster_build
 postgres_setup
 dir="$work/cluster"
-schema=$(new_schema)
+new_schema
 order=()  # live hosts, oldest first: order[0] holds the Coordinator
 
 start_host "$dir" h1 "$schema" "$iothreads" self

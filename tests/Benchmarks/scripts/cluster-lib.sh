@@ -49,13 +49,13 @@ postgres_setup() {
   done
 }
 
-# A schema per cluster: its journal starts empty, and cleanup drops it (auto-initialize makes
-# the tables, not the schema).
+# new_schema: sets `schema` to a new one, so a cluster's journal starts empty; cleanup drops it
+# (auto-initialize makes the tables, not the schema). Not called as $(new_schema): the list
+# cleanup reads would then be a subshell's.
 new_schema() {
-  local schema="bench_$(date +%s)_$RANDOM"
+  schema="bench_$(date +%s)_$RANDOM"
   psql -X -q -v ON_ERROR_STOP=1 -c "CREATE SCHEMA \"$schema\"" >/dev/null
   schemas+=("$schema")
-  echo "$schema"
 }
 
 free_port() {

@@ -91,7 +91,7 @@ run_config() {
   local dir="$work/r$round-${config/\//-}"
   local names=()
   for ((n = 1; n <= hosts; n++)); do names+=("h$n"); done
-  schema=$(new_schema)
+  new_schema
 
   start_cluster "$dir" "$schema" "$iothreads" "${names[@]}"
   for h in "${names[@]}"; do
