@@ -86,7 +86,7 @@ start_cluster() {
 # run_config ROUND HOSTS IOTHREADS CLIENTS: one row of the table (CLIENTS per host).
 run_config() {
   local round=$1 hosts=$2 iothreads=$3 per_host=$4
-  local config="${hosts}x$iothreads" schema h i n k
+  local config="${hosts}x$iothreads" schema h i n k pid done0 done1 p50 p99 max rtt50 rtt99
   ((per_host == iothreads)) || config+="/$per_host"
   local dir="$work/r$round-${config/\//-}"
   local names=()
@@ -123,7 +123,7 @@ run_config() {
   local deadline=$((SECONDS + 120))
   until (($(ls "$dir"/load-*.ready 2>/dev/null | wc -l) == clients)); do
     ((SECONDS < deadline)) || { echo "the load clients did not start within 120 s" >&2; exit 1; }
-    for i in "${client_pids[@]}"; do kill -0 "$i" 2>/dev/null || { echo "a load client failed" >&2; exit 1; }; done
+    for pid in "${client_pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "a load client failed" >&2; exit 1; }; done
     sleep 0.2
   done
 
@@ -153,7 +153,7 @@ run_config() {
 
 cluster_build
 postgres_setup
-echo "$pairs graph-change pairs per run, one every $interval s; load: queue depth $load_depth per host, one qemu-img bench client per IoThread"
+echo "$pairs graph-change pairs per run, one every $interval s; load: queue depth $load_depth per host, split over its qemu-img bench clients"
 printf '%-6s %-3s %5s %9s %7s %7s %10s %10s %12s %9s %9s %8s\n' config rnd hosts IoThreads clients writes wait-p50us wait-p99us wait-max-us qmp-p50ms qmp-p99ms nbd-IOPS
 for round in $(seq 1 "$rounds"); do
   for config in $configs; do
