@@ -136,6 +136,21 @@ wait_hosts_counted() {
   exit 1
 }
 
+# wait_member_up DIR NAME: until the cluster's leader has moved host NAME to Up, then 2 s more
+# (4 gossip rounds) so every member has seen it. The Coordinator may count a host that is still
+# Joining (its aggregator registers at once), but the split-brain resolver counts Up members
+# only: a fault before then is judged 1 against 1, and the losing side downs itself and the
+# joining host with it, so the whole cluster stops.
+wait_member_up() {
+  local dir=$1 name=$2 deadline=$((SECONDS + 60))
+  local line="Leader is moving node [akka.tcp://actors@127.0.0.1:${host_port[$2]}] to [Up]"
+  until grep -qF "$line" "$dir"/*/log 2>/dev/null; do
+    ((SECONDS < deadline)) || { echo "host $name was not moved to Up within 60 s" >&2; exit 1; }
+    sleep 0.1
+  done
+  sleep 2
+}
+
 cluster_cleanup() {
   local name schema deadline=$((SECONDS + 15))
   # Every host at once: a clean leave each, then whatever is left is killed.

@@ -16,6 +16,8 @@ connect, greeting and capabilities as well as the reply.
       new Coordinator; prints seconds since T: "first-write longest-gap new-coordinator-write
       unreachable downed removed coordinator-started" (the last four from the survivors'
       logs, "-" when a log did not say it)
+  cluster_qmp.py prune SOCK --prefix P [--prefix P ...]
+      blockdev-del every node whose name starts with one of the prefixes; prints how many
 """
 import argparse
 import json
@@ -216,6 +218,21 @@ def probe(args):
     return 1
 
 
+def prune(args):
+    # Through the graph owner's host: there the whole graph is a local message (to another
+    # host it is one remote message, which Akka's frame size bounds).
+    session = Session(args.socket, args.timeout)
+    try:
+        names = [n["node-name"] for n in session.execute("query-named-block-nodes")
+                 if n["node-name"].startswith(tuple(args.prefix))]
+        for name in names:
+            session.execute("blockdev-del", {"node-name": name})
+    finally:
+        session.close()
+    print(len(names))
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="mode", required=True)
@@ -241,6 +258,11 @@ def main():
     p.add_argument("--logs", nargs="+", required=True, help="the survivors' logs")
     p.add_argument("--trace", help="write the logs' new lines here, each with the time it was seen")
     p.set_defaults(run=probe)
+    p = sub.add_parser("prune")
+    p.add_argument("socket")
+    p.add_argument("--prefix", action="append", required=True)
+    p.add_argument("--timeout", type=float, default=60)
+    p.set_defaults(run=prune)
     args = parser.parse_args()
     return args.run(args)
 
