@@ -127,6 +127,11 @@ public sealed class Coordinator : ReceiveActor
     {
         _contexts.Register(register.Context, register.Ref);
         Context.Watch(register.Ref);
+        if (_selfAddress is not null)
+        {
+            // One line per host and Coordinator: a failover is read from these.
+            _log.Info("Host context {0} registered{1}.", register.Context, HasWriter ? $" during write {_epoch}" : "");
+        }
         register.Ref.Tell(new ContextRegistered(register.Context, _epoch, HasWriter), Self);
     }
 

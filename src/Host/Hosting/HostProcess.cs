@@ -38,7 +38,13 @@ public sealed class HostProcess : IAsyncDisposable
     /// </summary>
     public static async Task<HostProcess> StartAsync(HoconConfig config, DaemonOptions daemon, TextWriter output)
     {
-        var process = new HostProcess(LoggerFactory.Create(builder => builder.AddSimpleConsole(o => o.SingleLine = true)));
+        var process = new HostProcess(LoggerFactory.Create(builder => builder.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            // Milliseconds in UTC: a failover is told by lining up several hosts' logs.
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        })));
         try
         {
             await process.StartPartsAsync(config, daemon, output);

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Actors.GraphLock;
 using Akka.Actor;
 using Akka.Cluster;
@@ -72,6 +73,8 @@ public sealed class GraphOwner : ReceivePersistentActor, IWithTimers
     private long _lastSnapshotAt;
     private int _deferredRan;
     private int _deferredFailed;
+    // Since the owner started: its log says how long recovery and opening the hosts took (a failover's last steps).
+    private readonly Stopwatch _sinceStart = Stopwatch.StartNew();
 
     public GraphOwner(IActorRef coordinator, DriverRegistry drivers, GraphOwnerSettings settings)
     {
@@ -90,7 +93,11 @@ public sealed class GraphOwner : ReceivePersistentActor, IWithTimers
             _lastSnapshotAt = offer.Metadata.SequenceNr;
         });
         Recover<IGraphEvent>(_graph.Apply);
-        Recover<RecoveryCompleted>(_ => Self.Tell(StartUp.Instance));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            _log.Info("The block graph is read from the journal: {0} nodes up to event {1}, {2} ms after the owner started.", _graph.Nodes.Count, LastSequenceNr, _sinceStart.ElapsedMilliseconds);
+            Self.Tell(StartUp.Instance);
+        });
         Starting();
     }
 
@@ -263,6 +270,7 @@ public sealed class GraphOwner : ReceivePersistentActor, IWithTimers
         switch (write.Command)
         {
             case null:
+                _log.Info("The block graph serves from here: opening the nodes of {0} ({1} ms after the owner started).", _hosts.Count == 0 ? "no host yet" : "hosts " + string.Join(", ", _hosts.Keys.Order(StringComparer.Ordinal)), _sinceStart.ElapsedMilliseconds);
                 OpenHosts([.. _hosts.Values.Select(h => h.Nodes)]);
                 return;
             case RegisterHost register:

@@ -86,4 +86,30 @@ public sealed class ClusterGraphTests
         Assert.Equal(7, await h2.Runtime.RunRequestAsync("n2", _ => ValueTask.FromResult(7)));
         Assert.Equal(8, await h3.Runtime.RunRequestAsync("n3", _ => ValueTask.FromResult(8)));
     }
+
+    /// <summary>
+    /// A graph larger than Akka's default frame (128000 bytes, about 850 nodes) still crosses
+    /// hosts: another host reads it whole (query-named-block-nodes), and after the owner's host
+    /// leaves, the new owner sends every host the whole graph (OpenHost) and goes on.
+    /// </summary>
+    [Fact]
+    public async Task A_graph_of_a_thousand_nodes_crosses_hosts_in_queries_and_a_hand_over()
+    {
+        const int count = 1200;
+        await using var cluster = await LoopbackCluster.StartAsync(3);
+        var (h1, h2, h3) = (cluster.Hosts[0], cluster.Hosts[1], cluster.Hosts[2]);
+        var names = Enumerable.Range(0, count).Select(i => $"node-on-the-second-host-{i:D5}").ToArray();
+
+        // Asked all at once: the owner queues them, so the writes follow each other with no round trip between.
+        await Task.WhenAll(names.Select(name => h1.Graph.Ask<WriteCompleted>(new AddNode(name, "null-co", None, "h2", "", None), Timeout)));
+
+        var graph = await h3.Graph.Ask<GraphSnapshot>(QueryGraph.Instance, Timeout);
+        Assert.Equal(names, graph.Nodes.Select(n => n.Name));
+        await cluster.StopHostAsync(h1);
+        await h3.Graph.Ask<WriteCompleted>(new AddNode("after-hand-over", "null-co", None, "h3", "", None), Timeout);
+        graph = await h3.Graph.Ask<GraphSnapshot>(QueryGraph.Instance, Timeout);
+        Assert.Equal(count + 1, graph.Nodes.Length);
+        Assert.All(graph.Nodes, n => Assert.Null(n.Unavailable));
+        Assert.All(names, name => Assert.NotNull(h2.Runtime.Find(name)));
+    }
 }
