@@ -53,6 +53,9 @@ internal sealed class ContextTable
 
     public bool Contains(string id) => _entries.ContainsKey(id);
 
+    /// <summary>The context registered under <paramref name="id"/>, or null.</summary>
+    public IActorRef? RefOf(string id) => _entries.TryGetValue(id, out var entry) ? entry.Ref : null;
+
     /// <summary>Records a report; one older than what is already known is ignored.</summary>
     public void Report(string id, long epoch, int readers, int parked)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Actors.Singletons;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
@@ -94,6 +95,7 @@ public sealed class Coordinator : ReceiveActor
             var cluster = Cluster.Get(Context.System);
             _selfAddress = cluster.SelfAddress;
             cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved));
+            SingletonStarted.Announce(Context, HostAggregator.Name);
         }
     }
 
@@ -125,9 +127,18 @@ public sealed class Coordinator : ReceiveActor
     /// </summary>
     private void OnRegister(RegisterContext register)
     {
+        if (!ClusterMembers.IsUp(Context.System, register.Ref))
+        {
+            // Not yet (it joins: it registers again) or no longer: a host that leaves closed its
+            // front ends first, has no readers to count, and would only hold up writes until it
+            // is gone. Its IoThreads stay parked.
+            _log.Debug("Host context {0} not registered: its host is not up.", register.Context);
+            return;
+        }
+        var known = register.Ref.Equals(_contexts.RefOf(register.Context));
         _contexts.Register(register.Context, register.Ref);
         Context.Watch(register.Ref);
-        if (_selfAddress is not null)
+        if (_selfAddress is not null && !known)
         {
             // One line per host and Coordinator: a failover is read from these.
             _log.Info("Host context {0} registered{1}.", register.Context, HasWriter ? $" during write {_epoch}" : "");

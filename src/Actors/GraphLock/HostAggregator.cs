@@ -1,3 +1,4 @@
+using Actors.Singletons;
 using Akka.Actor;
 
 namespace Actors.GraphLock;
@@ -10,9 +11,9 @@ namespace Actors.GraphLock;
 /// </summary>
 /// <remarks>
 /// In a cluster the Coordinator is a singleton reached through a proxy: the aggregator registers
-/// through it, then talks to the Coordinator that answered, and watches it. When that
-/// Coordinator dies (its host died, or handed over), the aggregator registers again through the
-/// proxy; meanwhile readers inside keep running and parked ones stay parked: Case 1, no write was
+/// through it (<see cref="Registration"/>), then talks to the Coordinator that answered, and
+/// watches it. When that Coordinator dies (its host died, or handed over), the aggregator
+/// registers again, with the new one as soon as it announces itself; meanwhile readers inside keep running and parked ones stay parked: Case 1, no write was
 /// under way: the new Coordinator grants no write before this host registered and reported
 /// (it waits for every member, see <see cref="Coordinator"/>); Case 2, the dead one's write was
 /// under way: its readers stay parked until the new Coordinator answers this host's registration
@@ -22,17 +23,12 @@ namespace Actors.GraphLock;
 /// </remarks>
 public sealed class HostAggregator : ReceiveActor, IWithTimers
 {
-    /// <summary>
-    /// How often a host registers again with a new Coordinator until it answers: the proxy may
-    /// still send the first try to the one that died (it learns of the death on its own).
-    /// </summary>
-    public static readonly TimeSpan RegisterAgainEvery = TimeSpan.FromMilliseconds(250);
+    /// <summary>Its name under /user on every host: a new Coordinator announces itself to it.</summary>
+    public const string Name = "host-aggregator";
 
     private readonly string _context;
-    // Where the host registers (the Coordinator, or the proxy of the Coordinator singleton), and
-    // the Coordinator that answered.
-    private readonly IActorRef _registrar;
-    private IActorRef _coordinator;
+    // With the Coordinator, or the proxy of the Coordinator singleton; then the Coordinator that answered.
+    private readonly Registration _registration;
     private readonly ContextTable _iothreads = new();
     private readonly HashSet<string> _awaitingWriteEnded = new(StringComparer.Ordinal);
     private bool _registered;
@@ -48,8 +44,7 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
     public HostAggregator(string host, IActorRef coordinator)
     {
         _context = "host:" + host;
-        _registrar = coordinator;
-        _coordinator = coordinator;
+        _registration = new Registration(Context, Timers, coordinator, () => new RegisterContext(_context, Self));
 
         // ---- from the IoThreads of this host
         Receive<ReaderReport>(report =>
@@ -84,21 +79,22 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
             {
                 IoThreadGone(id);
             }
-            else if (terminated.ActorRef.Equals(_coordinator))
+            else if (terminated.ActorRef.Equals(_registration.Registrar))
             {
-                CoordinatorLost();
+                // The Coordinator itself (a lone host's) or its proxy: no other will answer.
+                // This host's IoThreads must then not admit readers, so they stop with it.
+                Context.Stop(Self);
+            }
+            else if (_registration.Lost(terminated))
+            {
+                ForgetCoordinator();
             }
         });
 
         // ---- from the Coordinator
         Receive<ContextRegistered>(registered => registered.Context == _context, registered =>
         {
-            Timers.Cancel(RegisterAgain.Instance);
-            if (!Sender.Equals(_coordinator))
-            {
-                _coordinator = Sender;
-                Context.Watch(_coordinator);
-            }
+            _registration.Answered(Sender);
             _registered = true;
             if (registered.WriterActive)
             {
@@ -110,9 +106,17 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
                 End(registered.Epoch, acknowledge: false);
             }
         });
-        Receive<RegisterAgain>(_ => _registrar.Tell(new RegisterContext(_context, Self), Self));
-        Receive<BeginWrite>(begin => Begin(begin.Epoch));
-        Receive<EndWrite>(end => End(end.Epoch, acknowledge: true));
+        Receive<Registration.Tick>(_ => _registration.RegisterAgain());
+        Receive<SingletonStarted>(_ =>
+        {
+            if (_registration.Announced(Sender))
+            {
+                ForgetCoordinator();
+            }
+        });
+        // Only from the Coordinator registered with: one that was left may still send a few.
+        Receive<BeginWrite>(_ => _registered && Sender.Equals(_registration.Service), begin => Begin(begin.Epoch));
+        Receive<EndWrite>(_ => _registered && Sender.Equals(_registration.Service), end => End(end.Epoch, acknowledge: true));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -121,30 +125,20 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        Context.Watch(_registrar);
-        _registrar.Tell(new RegisterContext(_context, Self), Self);
+        Context.Watch(_registration.Registrar);
+        _registration.Start();
     }
 
     /// <summary>
-    /// The Coordinator this host reported to is gone. Reached directly, it was the only one: it
-    /// stopped counting this host, whose IoThreads must then not admit readers, so the aggregator
-    /// stops and takes them with it. Reached through a proxy (a singleton), a new one takes over:
-    /// register with it (see the remarks).
+    /// The Coordinator this host reported to is gone or replaced, and a new one takes over (see
+    /// the remarks): nothing is reported until it answers, and its epochs count past every epoch
+    /// told to the IoThreads so far.
     /// </summary>
-    private void CoordinatorLost()
+    private void ForgetCoordinator()
     {
-        if (_coordinator.Equals(_registrar))
-        {
-            Context.Stop(Self);
-            return;
-        }
-        Context.Unwatch(_coordinator);
-        _coordinator = _registrar;
         _registered = false;
         _writeEndedOwed = false;
         _epochOffset = _localEpoch + 1;
-        Self.Tell(RegisterAgain.Instance);
-        Timers.StartPeriodicTimer(RegisterAgain.Instance, RegisterAgain.Instance, RegisterAgainEvery);
     }
 
     private void Begin(long epoch)
@@ -189,7 +183,7 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
         if (readers != _lastReported)
         {
             _lastReported = readers;
-            _coordinator.Tell(new ReaderReport(_context, _epoch, readers, _iothreads.Parked), Self);
+            _registration.Service!.Tell(new ReaderReport(_context, _epoch, readers, _iothreads.Parked), Self);
         }
     }
 
@@ -198,7 +192,7 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
         if (_writeEndedOwed && _awaitingWriteEnded.Count == 0)
         {
             _writeEndedOwed = false;
-            _coordinator.Tell(new WriteEnded(_context, _epoch), Self);
+            _registration.Service!.Tell(new WriteEnded(_context, _epoch), Self);
         }
     }
 
@@ -207,10 +201,5 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
         _awaitingWriteEnded.Remove(id);
         ReportIfComplete();
         AcknowledgeIfEnded();
-    }
-
-    private sealed record RegisterAgain
-    {
-        public static readonly RegisterAgain Instance = new();
     }
 }

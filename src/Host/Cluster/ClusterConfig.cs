@@ -77,6 +77,10 @@ public static class ClusterConfig
         {
             Map($"{Tcp}.port", port);
         }
+        if (!config.HasPath($"{Tcp}.maximum-frame-size"))
+        {
+            Map($"{Tcp}.maximum-frame-size", $"{MaximumMessageSize(config)}b");
+        }
         var tls = UsesTls(config);
         if (tls && !config.HasPath($"{Tcp}.enable-ssl"))
         {
@@ -142,6 +146,14 @@ public static class ClusterConfig
     {
         var port = config.GetInt("actors.cluster.port", 0);
         return port is >= 0 and <= 65535 ? port : throw new ArgumentException($"actors.cluster.port {port}: expected a port (1-65535), or 0 for none");
+    }
+
+    private static long MaximumMessageSize(HoconConfig config)
+    {
+        const string key = "actors.cluster.maximum-message-size";
+        var size = config.GetBytes(key);
+        // Akka's own floor, and the frame length field's ceiling.
+        return size is >= 32000 and <= int.MaxValue ? size : throw new ArgumentException($"{key} {size}: expected 32000 bytes to 2 GiB");
     }
 
     /// <summary>

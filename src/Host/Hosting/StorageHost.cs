@@ -92,8 +92,13 @@ public sealed class StorageHost : IAsyncDisposable
     {
         var lockOptions = options.LockOptions ?? GraphLockOptions.FromConfig(config);
         var host = config.GetString("actors.host");
+        if (system is ExtendedActorSystem { Provider: Akka.Cluster.IClusterActorRefProvider })
+        {
+            // The graph's owner may start here in a failover: the journal is opened and read once now, not only then.
+            system.ActorOf(GraphJournalWarmUp.Props(), "graph-journal-warm-up");
+        }
         var coordinator = StartOnePerCluster(system, Actors.GraphLock.Coordinator.Props(lockOptions), "coordinator");
-        var aggregator = system.ActorOf(HostAggregator.Props(host, coordinator), "host-aggregator");
+        var aggregator = system.ActorOf(HostAggregator.Props(host, coordinator), HostAggregator.Name);
         Directory.CreateDirectory(options.DataDir);
         var disk = new DiskBackend(options.ImagesDir);
         var drivers = DriverRegistry.CreateDefault(disk);
@@ -109,7 +114,7 @@ public sealed class StorageHost : IAsyncDisposable
         var graph = StartOnePerCluster(system, GraphOwner.SupervisedProps(coordinator, drivers, settings), "graph");
         // Completes once the owner recovered the graph and opened this host's nodes.
         var opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        system.ActorOf(HostNodes.Props(runtime, options.IoThreads.FirstOrDefault(), graph, opened), "host-nodes");
+        system.ActorOf(HostNodes.Props(runtime, options.IoThreads.FirstOrDefault(), graph, opened), HostNodes.Name);
         await opened.Task.WaitAsync(options.RecoveryTimeout);
         return new StorageHost(system, options, coordinator, aggregator, runtime, graph, disk, lockOptions);
     }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Actors.GraphLock;
+using Actors.Singletons;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
@@ -103,6 +104,14 @@ public sealed class GraphOwner : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId => GraphPersistenceId;
 
+    protected override void PreStart()
+    {
+        base.PreStart();
+        // The hosts register with this owner at once (their registrations wait in the stash
+        // while the journal is read), rather than when their proxies find it.
+        SingletonStarted.Announce(Context, HostNodes.Name);
+    }
+
     public static Props Props(IActorRef coordinator, DriverRegistry drivers, GraphOwnerSettings settings) =>
         Akka.Actor.Props.Create(() => new GraphOwner(coordinator, drivers, settings));
 
@@ -125,6 +134,11 @@ public sealed class GraphOwner : ReceivePersistentActor, IWithTimers
         HostsWatched();
         Command<RegisterHost>(register =>
         {
+            if (!ClusterMembers.IsUp(Context.System, register.Nodes))
+            {
+                // Registers again once it is up (see Ready).
+                return;
+            }
             AddHost(register);
             if (Timers.IsTimerActive(HostsAwaitedEnough.Instance) && !UnregisteredMembers().Any())
             {
@@ -197,8 +211,10 @@ public sealed class GraphOwner : ReceivePersistentActor, IWithTimers
         HostsWatched();
         Command<RegisterHost>(register =>
         {
-            // A host registers again until its nodes are opened: once is enough.
-            if (!register.Nodes.Equals(_hosts.GetValueOrDefault(register.Host)?.Nodes))
+            // A host registers again until its nodes are opened: once is enough. A host that is
+            // not up registers again once it is (it joins), or never (it leaves: its front ends
+            // are closed, and opening its nodes would wait until it is gone).
+            if (!register.Nodes.Equals(_hosts.GetValueOrDefault(register.Host)?.Nodes) && ClusterMembers.IsUp(Context.System, register.Nodes))
             {
                 BeginWrite(new PendingWrite($"open the nodes of host '{register.Host}'", register, ActorRefs.Nobody));
             }

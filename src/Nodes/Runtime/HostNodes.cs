@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Actors.Singletons;
 using Akka.Actor;
 using Nodes.Commands;
 using Nodes.Graph;
@@ -13,35 +14,31 @@ namespace Nodes.Runtime;
 /// for its answer, so the runtime never runs two of them at once.
 /// </summary>
 /// <remarks>
-/// The host registers through <c>registrar</c>: the owner's supervisor, or in a cluster the proxy
-/// of the owner singleton. It then watches the owner that answered; when that owner is gone (it
-/// restarted after a journal failure, or the singleton moved to another host) it registers again
-/// with the next one, which opens the host's nodes as its journal has them. It registers again
-/// every <see cref="RegisterEvery"/> until an owner opens its nodes: a registration can be lost
-/// (a supervisor answers it with a failure while its owner restarts); the owner takes a host it
-/// already has once.
+/// The host registers (<see cref="Registration"/>) through <c>registrar</c>: the owner's
+/// supervisor, or in a cluster the proxy of the owner singleton, and with a new owner directly as
+/// soon as it announces itself. An owner answers by opening the host's nodes as its journal has
+/// them; the host then watches it, and when it is gone (it restarted after a journal failure, or
+/// the singleton moved to another host) registers again. Until an owner opens its nodes it
+/// registers again every <see cref="Registration.Every"/> (a supervisor answers a try with a
+/// failure while its owner restarts); the owner takes a host it already has once.
 /// </remarks>
 public sealed class HostNodes : ReceiveActor, IWithTimers
 {
-    /// <summary>How often a host that no owner opened yet registers again.</summary>
-    public static readonly TimeSpan RegisterEvery = TimeSpan.FromMilliseconds(250);
+    /// <summary>Its name under /user on every host: a new owner of the graph announces itself to it.</summary>
+    public const string Name = "host-nodes";
 
     private readonly GraphRuntime _runtime;
-    private readonly IActorRef _registrar;
-    private readonly string? _defaultIoThread;
     private readonly TaskCompletionSource _opened;
-    private IActorRef? _owner;
+    private readonly Registration _registration;
 
     public HostNodes(GraphRuntime runtime, string? defaultIoThread, IActorRef registrar, TaskCompletionSource opened)
     {
         _runtime = runtime;
-        _defaultIoThread = defaultIoThread;
-        _registrar = registrar;
         _opened = opened;
+        _registration = new Registration(Context, Timers, registrar, () => new RegisterHost(_runtime.Host, Self, defaultIoThread));
         Receive<OpenHost>(open =>
         {
-            Timers.Cancel(Register.Instance);
-            Adopt(Sender);
+            _registration.Answered(Sender);
             var graph = new BlockGraph(_runtime.Drivers.Info);
             foreach (var e in open.Graph.Events)
             {
@@ -63,12 +60,9 @@ public sealed class HostNodes : ReceiveActor, IWithTimers
                 Sender.Tell(new Status.Failure(refused));
             }
         });
-        Receive<Terminated>(terminated => terminated.ActorRef.Equals(_owner), _ =>
-        {
-            _owner = null;
-            StartRegistering();
-        });
-        Receive<Register>(_ => _registrar.Tell(new RegisterHost(_runtime.Host, Self, _defaultIoThread)));
+        Receive<Terminated>(terminated => _registration.Lost(terminated));
+        Receive<Registration.Tick>(_ => _registration.RegisterAgain());
+        Receive<SingletonStarted>(_ => _registration.Announced(Sender));
         // A registration answered while the owner restarts: the timer registers again.
         Receive<Status.Failure>(_ => { });
     }
@@ -83,22 +77,7 @@ public sealed class HostNodes : ReceiveActor, IWithTimers
     public static Props Props(GraphRuntime runtime, string? defaultIoThread, IActorRef registrar, TaskCompletionSource opened) =>
         Akka.Actor.Props.Create(() => new HostNodes(runtime, defaultIoThread, registrar, opened));
 
-    protected override void PreStart() => StartRegistering();
-
-    private void StartRegistering()
-    {
-        Self.Tell(Register.Instance);
-        Timers.StartPeriodicTimer(Register.Instance, Register.Instance, RegisterEvery);
-    }
-
-    private void Adopt(IActorRef owner)
-    {
-        if (!owner.Equals(_owner))
-        {
-            _owner = owner;
-            Context.Watch(owner);
-        }
-    }
+    protected override void PreStart() => _registration.Start();
 
     private async Task<object> OpenAsync(BlockGraph graph)
     {
@@ -123,9 +102,4 @@ public sealed class HostNodes : ReceiveActor, IWithTimers
 
     /// <summary>The answer goes to the owner that asked; a failure as <see cref="Status.Failure"/> carrying the refusal.</summary>
     private void Answer(Task<object> work) => work.PipeTo(Sender, Self, failure: e => new Status.Failure(e));
-
-    private sealed record Register
-    {
-        public static readonly Register Instance = new();
-    }
 }

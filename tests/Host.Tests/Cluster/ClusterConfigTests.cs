@@ -96,6 +96,16 @@ public sealed class ClusterConfigTests
     }
 
     [Fact]
+    public void Messages_between_hosts_may_be_8_MiB_unless_Akkas_frame_size_is_given()
+    {
+        Assert.Equal(8L << 20, AkkaHandover.ToAkka(Load("--cluster-port", "2551")).GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size"));
+        Assert.Equal(1L << 20, AkkaHandover.ToAkka(Load("--cluster-port", "2551", "--set", "actors.cluster.maximum-message-size=1M")).GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size"));
+        Assert.Equal(200000, AkkaHandover.ToAkka(Load("--cluster-port", "2551", "--set", "akka.remote.dot-netty.tcp.maximum-frame-size=200000b")).GetByteSize("akka.remote.dot-netty.tcp.maximum-frame-size"));
+        var refused = Assert.Throws<ArgumentException>(() => Load("--cluster-port", "2551", "--set", "actors.cluster.maximum-message-size=1000"));
+        Assert.Equal("actors.cluster.maximum-message-size 1000: expected 32000 bytes to 2 GiB", refused.Message);
+    }
+
+    [Fact]
     public void A_cluster_certificate_turns_on_remoting_TLS_whose_addresses_are_akka_ssl_tcp()
     {
         var config = Load("--cluster-port", "2551", "--join", "h1:2551", "--set", "actors.cluster.tls.certificate=cluster.p12");

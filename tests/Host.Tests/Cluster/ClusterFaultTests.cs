@@ -216,6 +216,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
     private static async Task<string> NextGraphChangeAsync(ProcessCluster.Member member, string name)
     {
         var deadline = Stopwatch.StartNew();
+        var last = "no answer";
         for (var attempt = 1; ; attempt++)
         {
             var node = $"{name}-{attempt}";
@@ -227,14 +228,17 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
                 {
                     return node;
                 }
+                // Refused (the new owner is still recovering, say): a moment before the next try.
+                last = reply.ToJsonString();
+                await Task.Delay(100);
             }
             catch (TimeoutException) when (deadline.Elapsed < Bound)
             {
-                // No answer yet: try again.
+                last = "no answer";
             }
             if (deadline.Elapsed > Bound)
             {
-                throw new TimeoutException($"No graph change completed on {member.Name} within {Bound.TotalSeconds} s");
+                throw new TimeoutException($"No graph change completed on {member.Name} within {Bound.TotalSeconds} s; the last try got: {last}");
             }
         }
     }

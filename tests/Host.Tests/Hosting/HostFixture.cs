@@ -1,4 +1,5 @@
 using Actors.Config;
+using Host.Cluster;
 using Host.Hosting;
 
 namespace Host.Tests.Hosting;
@@ -31,12 +32,16 @@ public sealed class HostFixture : IAsyncDisposable
     public static Task<StorageHost> StartHostAsync(string dataDir, StorageHostOptions options, string settings = "") =>
         StorageHost.StartAsync(Config(dataDir, settings), options);
 
-    /// <summary>The resolved configuration of a test host whose data dir is <paramref name="dataDir"/>, with <paramref name="settings"/> (HOCON) over it.</summary>
+    /// <summary>
+    /// The resolved configuration of a test host whose data dir is <paramref name="dataDir"/>, with
+    /// <paramref name="settings"/> (HOCON) over it, and the Akka keys its cluster settings imply, as
+    /// the command line resolves it.
+    /// </summary>
     public static Actors.Config.Config Config(string dataDir, string settings = "") =>
-        ConfigFactory.ParseString(settings, "test settings").WithFallback(ConfigFactory.ParseString($$"""
+        ClusterConfig.Apply(ConfigFactory.ParseString(settings, "test settings").WithFallback(ConfigFactory.ParseString($$"""
             host.data-dir = "{{dataDir}}"
             actors.graph-lock.debug-assertions = on
-            """)).WithFallback(ConfigFactory.Reference()).Resolve();
+            """)).WithFallback(ConfigFactory.Reference()).Resolve());
 
     public async ValueTask DisposeAsync()
     {

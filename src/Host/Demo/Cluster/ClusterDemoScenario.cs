@@ -35,6 +35,7 @@ public sealed class ClusterDemoScenario(DemoOptions options, IAnsiConsole consol
         ("CONFIG_FORCE_akka_cluster_failure__detector_heartbeat__interval", "500ms"),
         ("CONFIG_FORCE_akka_cluster_failure__detector_acceptable__heartbeat__pause", "1s"),
         ("CONFIG_FORCE_akka_cluster_split__brain__resolver_stable__after", "1s"),
+        ("CONFIG_FORCE_akka_cluster_down__removal__margin", "300ms"),
     ];
 
     private readonly string[] _ioThreads = [.. Enumerable.Range(0, options.IoThreads).Select(i => $"io{i}")];
