@@ -3,20 +3,23 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
-using static Host.Nbd.NbdProtocol;
+using static Nodes.Nbd.NbdProtocol;
 
-namespace Host.Demo;
+namespace Nodes.Nbd;
 
 /// <summary>
-/// A small NBD client (NetworkBlockDevice/nbd doc/proto.md): the fixed newstyle handshake with
-/// NBD_OPT_GO, then pipelined READ, WRITE and FLUSH with simple replies. Up to
-/// <c>maxInFlight</c> requests are on the wire at once; replies come back in any order and are
-/// matched by handle. Requests reuse their slots, so one in flight allocates nothing of its own.
+/// One NBD client connection (NetworkBlockDevice/nbd doc/proto.md): the fixed newstyle handshake
+/// with NBD_OPT_GO, then pipelined READ, WRITE, FLUSH, TRIM and WRITE_ZEROES with simple replies.
+/// Up to <c>maxInFlight</c> requests are on the wire at once; replies come back in any order and
+/// are matched by handle. Requests reuse their slots, so one in flight allocates nothing of its
+/// own. The demo drives it directly; the <c>nbd</c> driver (<c>NbdNode</c>)
+/// reconnects it.
 /// </summary>
 /// <remarks>
-/// Thread-safe: any number of callers may issue requests at once. When the connection fails
-/// (the server closed it, or sent bytes the protocol does not allow) every request in flight and
-/// every later one fails with an <see cref="NbdClientException"/> saying why.
+/// Thread-safe: any number of callers may issue requests at once, and each resumes in its own
+/// synchronisation context (a node's on its IoThread). When the connection fails (the server
+/// closed it, or sent bytes the protocol does not allow) every request in flight and every later
+/// one fails with an <see cref="NbdClientException"/> saying why, and <see cref="Closed"/> completes.
 /// </remarks>
 public sealed class NbdClient : IAsyncDisposable
 {
@@ -28,10 +31,11 @@ public sealed class NbdClient : IAsyncDisposable
     private readonly SemaphoreSlim _freeSlots;
     private readonly SemaphoreSlim _sending = new(1, 1);
     private readonly byte[] _requestHeader = new byte[RequestSize];
+    private readonly TaskCompletionSource<NbdClientException> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // Guards the slots' InFlight flags and _failure: a request is either failed by a broken
     // connection or sees the failure before it is sent, never neither.
     private readonly Lock _gate = new();
-    private Exception? _failure;
+    private NbdClientException? _failure;
     private bool _disconnecting;
     private Task _receiving = Task.CompletedTask;
 
@@ -51,8 +55,30 @@ public sealed class NbdClient : IAsyncDisposable
     /// <summary>The export's transmission flags (NBD_FLAG_READ_ONLY, NBD_FLAG_SEND_FLUSH, ...).</summary>
     public ushort TransmissionFlags { get; private set; }
 
+    /// <summary>The server refuses writes to this export.</summary>
+    public bool IsReadOnly => Offers(TxReadOnly);
+
+    /// <summary>The server takes NBD_CMD_FLUSH; without it, it writes through and a flush has nothing to do.</summary>
+    public bool CanFlush => Offers(TxSendFlush);
+
+    /// <summary>The server takes NBD_CMD_FLAG_FUA on writes.</summary>
+    public bool CanFua => Offers(TxSendFua);
+
+    /// <summary>The server takes NBD_CMD_TRIM.</summary>
+    public bool CanTrim => Offers(TxSendTrim);
+
+    /// <summary>The server takes NBD_CMD_WRITE_ZEROES.</summary>
+    public bool CanWriteZeroes => Offers(TxSendWriteZeroes);
+
+    /// <summary>Completes, with the reason, once the connection has failed or was disconnected.</summary>
+    public Task<NbdClientException> Closed => _closed.Task;
+
     /// <summary>Connects to <paramref name="endpoint"/> (TCP or Unix socket) and selects <paramref name="export"/> with NBD_OPT_GO.</summary>
-    /// <exception cref="NbdClientException">The server is not a fixed-newstyle NBD server, or refused the export.</exception>
+    /// <exception cref="NbdClientException">
+    /// No server listens there (<see cref="NbdFailure.ConnectionLost"/>, in QEMU's words:
+    /// <c>Failed to connect to '/run/nbd.sock': No such file or directory</c>), the server refused
+    /// the export, or it is not a fixed-newstyle NBD server.
+    /// </exception>
     public static async Task<NbdClient> ConnectAsync(EndPoint endpoint, string export, int maxInFlight, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
@@ -62,6 +88,11 @@ public sealed class NbdClient : IAsyncDisposable
         try
         {
             await socket.ConnectAsync(endpoint, cancellationToken);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new NbdClientException($"Failed to connect to '{endpoint}': {e.Message}", NbdFailure.ConnectionLost, inner: e);
         }
         catch
         {
@@ -73,6 +104,12 @@ public sealed class NbdClient : IAsyncDisposable
         {
             await client.HandshakeAsync(cancellationToken);
         }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            await client._stream.DisposeAsync();
+            throw e as NbdClientException
+                ?? new NbdClientException($"NBD export '{export}': the server closed the connection in the handshake: {e.Message}", NbdFailure.ConnectionLost, inner: e);
+        }
         catch
         {
             await client._stream.DisposeAsync();
@@ -83,13 +120,23 @@ public sealed class NbdClient : IAsyncDisposable
     }
 
     /// <summary>NBD_CMD_READ of <paramref name="buffer"/>.Length bytes at <paramref name="offset"/>.</summary>
-    public ValueTask ReadAsync(long offset, Memory<byte> buffer) => RunAsync(CmdRead, offset, buffer.Length, ReadOnlyMemory<byte>.Empty, buffer);
+    public ValueTask ReadAsync(long offset, Memory<byte> buffer) =>
+        RunAsync(CmdRead, 0, offset, (uint)buffer.Length, ReadOnlyMemory<byte>.Empty, buffer);
 
-    /// <summary>NBD_CMD_WRITE of <paramref name="data"/> at <paramref name="offset"/>.</summary>
-    public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data) => RunAsync(CmdWrite, offset, data.Length, data, Memory<byte>.Empty);
+    /// <summary>NBD_CMD_WRITE of <paramref name="data"/> at <paramref name="offset"/>; with <paramref name="fua"/> (the server must offer it) on stable storage when this completes.</summary>
+    public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, bool fua = false) =>
+        RunAsync(CmdWrite, fua ? CmdFlagFua : (ushort)0, offset, (uint)data.Length, data, Memory<byte>.Empty);
 
     /// <summary>NBD_CMD_FLUSH: completes once every write the server acknowledged before it is on stable storage.</summary>
-    public ValueTask FlushAsync() => RunAsync(CmdFlush, 0, 0, ReadOnlyMemory<byte>.Empty, Memory<byte>.Empty);
+    public ValueTask FlushAsync() => RunAsync(CmdFlush, 0, 0, 0, ReadOnlyMemory<byte>.Empty, Memory<byte>.Empty);
+
+    /// <summary>NBD_CMD_TRIM of <paramref name="length"/> bytes (under 4 GiB) at <paramref name="offset"/>.</summary>
+    public ValueTask TrimAsync(long offset, uint length) =>
+        RunAsync(CmdTrim, 0, offset, length, ReadOnlyMemory<byte>.Empty, Memory<byte>.Empty);
+
+    /// <summary>NBD_CMD_WRITE_ZEROES of <paramref name="length"/> bytes (under 4 GiB); without <paramref name="mayUnmap"/> the server must keep them allocated (NBD_CMD_FLAG_NO_HOLE).</summary>
+    public ValueTask WriteZeroesAsync(long offset, uint length, bool mayUnmap, bool fua = false) =>
+        RunAsync(CmdWriteZeroes, (ushort)((mayUnmap ? 0 : CmdFlagNoHole) | (fua ? CmdFlagFua : 0)), offset, length, ReadOnlyMemory<byte>.Empty, Memory<byte>.Empty);
 
     /// <summary>Sends NBD_CMD_DISC once the requests in flight are answered, and closes the connection.</summary>
     public async ValueTask DisposeAsync()
@@ -101,20 +148,29 @@ public sealed class NbdClient : IAsyncDisposable
         bool open;
         lock (_gate)
         {
+            open = _failure is null && !_disconnecting;
             _disconnecting = true;
-            open = _failure is null;
         }
         if (open)
         {
-            await SendAsync(CmdDisc, handle: 0, offset: 0, length: 0, ReadOnlyMemory<byte>.Empty);
+            try
+            {
+                await SendAsync(CmdDisc, flags: 0, handle: 0, offset: 0, length: 0, ReadOnlyMemory<byte>.Empty);
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+                Fail(new NbdClientException($"NBD export '{_export}': sending NBD_CMD_DISC failed: {e.Message}", NbdFailure.ConnectionLost, inner: e));
+            }
             // The server closes its end after NBD_CMD_DISC: the receiver ends on that.
             await _receiving;
         }
         await _stream.DisposeAsync();
     }
 
+    private bool Offers(ushort flag) => (TransmissionFlags & flag) != 0;
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RunAsync(ushort type, long offset, int length, ReadOnlyMemory<byte> payload, Memory<byte> readBuffer)
+    private async ValueTask RunAsync(ushort type, ushort flags, long offset, uint length, ReadOnlyMemory<byte> payload, Memory<byte> readBuffer)
     {
         await _freeSlots.WaitAsync();
         NbdClientRequest slot;
@@ -125,7 +181,7 @@ public sealed class NbdClient : IAsyncDisposable
             {
                 _free.Push(slot);
                 _freeSlots.Release();
-                throw Broken();
+                throw _failure;
             }
             slot.Prepare(type, offset, length, readBuffer);
             slot.InFlight = true;
@@ -134,11 +190,11 @@ public sealed class NbdClient : IAsyncDisposable
         {
             try
             {
-                await SendAsync(type, slot.Handle, offset, length, payload);
+                await SendAsync(type, flags, slot.Handle, offset, length, payload);
             }
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
             {
-                Fail(new NbdClientException($"NBD export '{_export}': sending {CommandName(type)} at offset {offset} failed: {e.Message}", inner: e));
+                Fail(new NbdClientException($"NBD export '{_export}': sending {CommandName(type)} at offset {offset} failed: {e.Message}", NbdFailure.ConnectionLost, inner: e));
             }
             await slot.Completion;
         }
@@ -152,17 +208,17 @@ public sealed class NbdClient : IAsyncDisposable
         }
     }
 
-    private async Task SendAsync(ushort type, ulong handle, long offset, int length, ReadOnlyMemory<byte> payload)
+    private async Task SendAsync(ushort type, ushort flags, ulong handle, long offset, uint length, ReadOnlyMemory<byte> payload)
     {
         await _sending.WaitAsync();
         try
         {
             BinaryPrimitives.WriteUInt32BigEndian(_requestHeader, RequestMagic);
-            BinaryPrimitives.WriteUInt16BigEndian(_requestHeader.AsSpan(4), 0);
+            BinaryPrimitives.WriteUInt16BigEndian(_requestHeader.AsSpan(4), flags);
             BinaryPrimitives.WriteUInt16BigEndian(_requestHeader.AsSpan(6), type);
             BinaryPrimitives.WriteUInt64BigEndian(_requestHeader.AsSpan(8), handle);
             BinaryPrimitives.WriteUInt64BigEndian(_requestHeader.AsSpan(16), (ulong)offset);
-            BinaryPrimitives.WriteUInt32BigEndian(_requestHeader.AsSpan(24), (uint)length);
+            BinaryPrimitives.WriteUInt32BigEndian(_requestHeader.AsSpan(24), length);
             await _stream.WriteAsync(_requestHeader);
             if (!payload.IsEmpty)
             {
@@ -189,7 +245,7 @@ public sealed class NbdClient : IAsyncDisposable
                 await _stream.ReadExactlyAsync(header);
                 if (BinaryPrimitives.ReadUInt32BigEndian(header) != SimpleReplyMagic)
                 {
-                    throw new NbdClientException($"NBD export '{_export}': bad reply magic 0x{BinaryPrimitives.ReadUInt32BigEndian(header):x8}");
+                    throw new NbdClientException($"NBD export '{_export}': bad reply magic 0x{BinaryPrimitives.ReadUInt32BigEndian(header):x8}", NbdFailure.ProtocolViolation);
                 }
                 var error = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(4));
                 var handle = BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(8));
@@ -209,13 +265,19 @@ public sealed class NbdClient : IAsyncDisposable
                 else
                 {
                     slot.Fail(new NbdClientException(
-                        $"NBD export '{_export}': {CommandName(slot.Type)} at offset {slot.Offset} ({slot.Length} bytes) failed with {NbdClientException.ErrorName(error)}", error));
+                        $"NBD export '{_export}': {CommandName(slot.Type)} at offset {slot.Offset} ({slot.Length} bytes) failed with {NbdClientException.ErrorName(error)}",
+                        NbdFailure.Refused,
+                        error));
                 }
             }
         }
+        catch (NbdClientException e)
+        {
+            Fail(e);
+        }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
-            Fail(e is NbdClientException ? e : new NbdClientException($"NBD export '{_export}': the connection ended: {e.Message}", inner: e));
+            Fail(new NbdClientException($"NBD export '{_export}': the connection ended: {e.Message}", NbdFailure.ConnectionLost, inner: e));
         }
     }
 
@@ -226,17 +288,18 @@ public sealed class NbdClient : IAsyncDisposable
         {
             return index < _slots.Length && _slots[index] is { InFlight: true } slot && slot.Handle == handle
                 ? slot
-                : throw new NbdClientException($"NBD export '{_export}': reply for unknown handle 0x{handle:x16}");
+                : throw new NbdClientException($"NBD export '{_export}': reply for unknown handle 0x{handle:x16}", NbdFailure.ProtocolViolation);
         }
     }
 
     /// <summary>Fails every request in flight, and every later one, with <paramref name="error"/> (the first failure wins).</summary>
-    private void Fail(Exception error)
+    private void Fail(NbdClientException error)
     {
         List<NbdClientRequest> failed;
+        NbdClientException failure;
         lock (_gate)
         {
-            _failure ??= _disconnecting ? new NbdClientException($"NBD export '{_export}': disconnected") : error;
+            failure = _failure ??= _disconnecting ? new NbdClientException($"NBD export '{_export}': disconnected", NbdFailure.ConnectionLost) : error;
             failed = [.. _slots.Where(s => s.InFlight)];
             foreach (var slot in failed)
             {
@@ -245,12 +308,11 @@ public sealed class NbdClient : IAsyncDisposable
         }
         foreach (var slot in failed)
         {
-            slot.Fail(Broken());
+            slot.Fail(failure);
         }
         _socket.Dispose();
+        _closed.TrySetResult(failure);
     }
-
-    private NbdClientException Broken() => _failure as NbdClientException ?? new NbdClientException(_failure!.Message, inner: _failure);
 
     private async Task HandshakeAsync(CancellationToken cancellationToken)
     {
@@ -258,12 +320,12 @@ public sealed class NbdClient : IAsyncDisposable
         await _stream.ReadExactlyAsync(greeting, cancellationToken);
         if (BinaryPrimitives.ReadUInt64BigEndian(greeting) != NbdMagic || BinaryPrimitives.ReadUInt64BigEndian(greeting.AsSpan(8)) != IHaveOpt)
         {
-            throw new NbdClientException("not a newstyle NBD server (bad greeting)");
+            throw new NbdClientException("not a newstyle NBD server (bad greeting)", NbdFailure.ProtocolViolation);
         }
         var serverFlags = BinaryPrimitives.ReadUInt16BigEndian(greeting.AsSpan(16));
         if ((serverFlags & FlagFixedNewstyle) == 0)
         {
-            throw new NbdClientException("the NBD server does not speak fixed newstyle");
+            throw new NbdClientException("the NBD server does not speak fixed newstyle", NbdFailure.ProtocolViolation);
         }
         var clientFlags = new byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(clientFlags, FlagFixedNewstyle | (uint)(serverFlags & FlagNoZeroes));
@@ -288,13 +350,14 @@ public sealed class NbdClient : IAsyncDisposable
             var length = BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(16));
             if (BinaryPrimitives.ReadUInt64BigEndian(reply) != OptionReplyMagic || BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(8)) != OptGo || length > MaxOptionLength)
             {
-                throw new NbdClientException($"NBD export '{_export}': malformed reply to NBD_OPT_GO");
+                throw new NbdClientException($"NBD export '{_export}': malformed reply to NBD_OPT_GO", NbdFailure.ProtocolViolation);
             }
             var payload = new byte[length];
             await _stream.ReadExactlyAsync(payload, cancellationToken);
             if ((type & 0x80000000) != 0)
             {
-                throw new NbdClientException($"NBD export '{_export}': NBD_OPT_GO refused (0x{type:x8}): {Encoding.UTF8.GetString(payload)}");
+                // A server starting up may not have the export yet: a later connection may get it.
+                throw new NbdClientException($"NBD export '{_export}': NBD_OPT_GO refused (0x{type:x8}): {Encoding.UTF8.GetString(payload)}", NbdFailure.ConnectionLost);
             }
             if (type == RepInfo && payload.Length >= 12 && BinaryPrimitives.ReadUInt16BigEndian(payload) == InfoExport)
             {
@@ -307,7 +370,7 @@ public sealed class NbdClient : IAsyncDisposable
                 // The spec: a server MUST send NBD_INFO_EXPORT before it acknowledges NBD_OPT_GO.
                 if (!announced)
                 {
-                    throw new NbdClientException($"NBD export '{_export}': NBD_OPT_GO acknowledged without NBD_INFO_EXPORT");
+                    throw new NbdClientException($"NBD export '{_export}': NBD_OPT_GO acknowledged without NBD_INFO_EXPORT", NbdFailure.ProtocolViolation);
                 }
                 return;
             }
@@ -319,6 +382,8 @@ public sealed class NbdClient : IAsyncDisposable
         CmdRead => "NBD_CMD_READ",
         CmdWrite => "NBD_CMD_WRITE",
         CmdFlush => "NBD_CMD_FLUSH",
+        CmdTrim => "NBD_CMD_TRIM",
+        CmdWriteZeroes => "NBD_CMD_WRITE_ZEROES",
         _ => $"NBD command {type}",
     };
 }
