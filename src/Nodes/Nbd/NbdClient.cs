@@ -12,7 +12,7 @@ namespace Nodes.Nbd;
 /// with NBD_OPT_GO, then pipelined READ, WRITE, FLUSH, TRIM and WRITE_ZEROES with simple replies.
 /// Up to <c>maxInFlight</c> requests are on the wire at once; replies come back in any order and
 /// are matched by handle. Requests reuse their slots, so one in flight allocates nothing of its
-/// own. The demo drives it directly; the <c>nbd</c> driver (<c>NbdNode</c>)
+/// own. The demo drives it directly; the <c>nbd</c> driver (<see cref="Drivers.NbdNode"/>)
 /// reconnects it.
 /// </summary>
 /// <remarks>
@@ -82,9 +82,13 @@ public sealed class NbdClient : IAsyncDisposable
     public static async Task<NbdClient> ConnectAsync(EndPoint endpoint, string export, int maxInFlight, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
-        var socket = endpoint is UnixDomainSocketEndPoint
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = endpoint switch
+        {
+            UnixDomainSocketEndPoint => new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified),
+            // A host name: the socket resolves it and tries its addresses, IPv6 and IPv4.
+            DnsEndPoint => new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true },
+            _ => new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true },
+        };
         try
         {
             await socket.ConnectAsync(endpoint, cancellationToken);
@@ -92,7 +96,7 @@ public sealed class NbdClient : IAsyncDisposable
         catch (SocketException e)
         {
             socket.Dispose();
-            throw new NbdClientException($"Failed to connect to '{endpoint}': {e.Message}", NbdFailure.ConnectionLost, inner: e);
+            throw new NbdClientException(ConnectFailure(endpoint, e), NbdFailure.ConnectionLost, inner: e);
         }
         catch
         {
@@ -121,22 +125,22 @@ public sealed class NbdClient : IAsyncDisposable
 
     /// <summary>NBD_CMD_READ of <paramref name="buffer"/>.Length bytes at <paramref name="offset"/>.</summary>
     public ValueTask ReadAsync(long offset, Memory<byte> buffer) =>
-        RunAsync(CmdRead, 0, offset, (uint)buffer.Length, ReadOnlyMemory<byte>.Empty, buffer);
+        RequestAsync(CmdRead, 0, offset, (uint)buffer.Length, ReadOnlyMemory<byte>.Empty, buffer);
 
     /// <summary>NBD_CMD_WRITE of <paramref name="data"/> at <paramref name="offset"/>; with <paramref name="fua"/> (the server must offer it) on stable storage when this completes.</summary>
     public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, bool fua = false) =>
-        RunAsync(CmdWrite, fua ? CmdFlagFua : (ushort)0, offset, (uint)data.Length, data, Memory<byte>.Empty);
+        RequestAsync(CmdWrite, fua ? CmdFlagFua : (ushort)0, offset, (uint)data.Length, data, Memory<byte>.Empty);
 
     /// <summary>NBD_CMD_FLUSH: completes once every write the server acknowledged before it is on stable storage.</summary>
-    public ValueTask FlushAsync() => RunAsync(CmdFlush, 0, 0, 0, ReadOnlyMemory<byte>.Empty, Memory<byte>.Empty);
+    public ValueTask FlushAsync() => RequestAsync(CmdFlush, 0, 0, 0, ReadOnlyMemory<byte>.Empty, Memory<byte>.Empty);
 
     /// <summary>NBD_CMD_TRIM of <paramref name="length"/> bytes (under 4 GiB) at <paramref name="offset"/>.</summary>
     public ValueTask TrimAsync(long offset, uint length) =>
-        RunAsync(CmdTrim, 0, offset, length, ReadOnlyMemory<byte>.Empty, Memory<byte>.Empty);
+        RequestAsync(CmdTrim, 0, offset, length, ReadOnlyMemory<byte>.Empty, Memory<byte>.Empty);
 
     /// <summary>NBD_CMD_WRITE_ZEROES of <paramref name="length"/> bytes (under 4 GiB); without <paramref name="mayUnmap"/> the server must keep them allocated (NBD_CMD_FLAG_NO_HOLE).</summary>
     public ValueTask WriteZeroesAsync(long offset, uint length, bool mayUnmap, bool fua = false) =>
-        RunAsync(CmdWriteZeroes, (ushort)((mayUnmap ? 0 : CmdFlagNoHole) | (fua ? CmdFlagFua : 0)), offset, length, ReadOnlyMemory<byte>.Empty, Memory<byte>.Empty);
+        RequestAsync(CmdWriteZeroes, (ushort)((mayUnmap ? 0 : CmdFlagNoHole) | (fua ? CmdFlagFua : 0)), offset, length, ReadOnlyMemory<byte>.Empty, Memory<byte>.Empty);
 
     /// <summary>Sends NBD_CMD_DISC once the requests in flight are answered, and closes the connection.</summary>
     public async ValueTask DisposeAsync()
@@ -167,10 +171,26 @@ public sealed class NbdClient : IAsyncDisposable
         await _stream.DisposeAsync();
     }
 
+    /// <summary>A failed connect in QEMU's words: <c>Failed to connect to '/run/nbd.sock': No such file or directory</c>.</summary>
+    private static string ConnectFailure(EndPoint endpoint, SocketException e) => (endpoint, e.SocketErrorCode) switch
+    {
+        (DnsEndPoint dns, SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData) => $"address resolution failed for {dns.Host}:{dns.Port}: {e.Message}",
+        // .NET reports connect()'s ENOENT for a socket path that does not exist as EADDRNOTAVAIL.
+        (UnixDomainSocketEndPoint unix, SocketError.AddressNotAvailable) => $"Failed to connect to '{unix}': No such file or directory",
+        (DnsEndPoint dns, _) => $"Failed to connect to '{dns.Host}:{dns.Port}': {e.Message}",
+        _ => $"Failed to connect to '{endpoint}': {e.Message}",
+    };
+
     private bool Offers(ushort flag) => (TransmissionFlags & flag) != 0;
 
+    /// <summary>
+    /// Sends one request and completes with its reply: <paramref name="type"/> (NBD_CMD_READ,
+    /// ...) with <paramref name="flags"/> (NBD_CMD_FLAG_FUA, ...), a WRITE's
+    /// <paramref name="payload"/>, a READ's <paramref name="readBuffer"/> (filled before this
+    /// completes). The buffers must stay untouched until then.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RunAsync(ushort type, ushort flags, long offset, uint length, ReadOnlyMemory<byte> payload, Memory<byte> readBuffer)
+    public async ValueTask RequestAsync(ushort type, ushort flags, long offset, uint length, ReadOnlyMemory<byte> payload, Memory<byte> readBuffer)
     {
         await _freeSlots.WaitAsync();
         NbdClientRequest slot;
