@@ -379,8 +379,7 @@ public sealed class NbdNode : BlockNode
     /// <summary>EIO naming the node, the server and the last reason the connection failed (called under the lock).</summary>
     private BlockIOException Unavailable() => new(
         Errno.EIO,
-        $"Node '{Name}': no connection to NBD export '{_options.Export}' on {_options.Address}" +
-        (_state == ConnectionState.Quit && _lastFailure is null ? " (closed)" : $": {_lastFailure?.Message}"));
+        $"Node '{Name}': no connection to NBD export '{_options.Export}' on {_options.Address}: {_lastFailure?.Message ?? "the node is closed"}");
 
     private void RequireWritable()
     {

@@ -37,6 +37,7 @@ public sealed class NbdClient : IAsyncDisposable
     private readonly Lock _gate = new();
     private NbdClientException? _failure;
     private bool _disconnecting;
+    private bool _disposed;
     private Task _receiving = Task.CompletedTask;
 
     private NbdClient(Socket socket, string export, int maxInFlight)
@@ -142,47 +143,6 @@ public sealed class NbdClient : IAsyncDisposable
     public ValueTask WriteZeroesAsync(long offset, uint length, bool mayUnmap, bool fua = false) =>
         RequestAsync(CmdWriteZeroes, (ushort)((mayUnmap ? 0 : CmdFlagNoHole) | (fua ? CmdFlagFua : 0)), offset, length, ReadOnlyMemory<byte>.Empty, Memory<byte>.Empty);
 
-    /// <summary>Sends NBD_CMD_DISC once the requests in flight are answered, and closes the connection.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        for (var i = 0; i < _slots.Length; i++)
-        {
-            await _freeSlots.WaitAsync();
-        }
-        bool open;
-        lock (_gate)
-        {
-            open = _failure is null && !_disconnecting;
-            _disconnecting = true;
-        }
-        if (open)
-        {
-            try
-            {
-                await SendAsync(CmdDisc, flags: 0, handle: 0, offset: 0, length: 0, ReadOnlyMemory<byte>.Empty);
-            }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-            {
-                Fail(new NbdClientException($"NBD export '{_export}': sending NBD_CMD_DISC failed: {e.Message}", NbdFailure.ConnectionLost, inner: e));
-            }
-            // The server closes its end after NBD_CMD_DISC: the receiver ends on that.
-            await _receiving;
-        }
-        await _stream.DisposeAsync();
-    }
-
-    /// <summary>A failed connect in QEMU's words: <c>Failed to connect to '/run/nbd.sock': No such file or directory</c>.</summary>
-    private static string ConnectFailure(EndPoint endpoint, SocketException e) => (endpoint, e.SocketErrorCode) switch
-    {
-        (DnsEndPoint dns, SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData) => $"address resolution failed for {dns.Host}:{dns.Port}: {e.Message}",
-        // .NET reports connect()'s ENOENT for a socket path that does not exist as EADDRNOTAVAIL.
-        (UnixDomainSocketEndPoint unix, SocketError.AddressNotAvailable) => $"Failed to connect to '{unix}': No such file or directory",
-        (DnsEndPoint dns, _) => $"Failed to connect to '{dns.Host}:{dns.Port}': {e.Message}",
-        _ => $"Failed to connect to '{endpoint}': {e.Message}",
-    };
-
-    private bool Offers(ushort flag) => (TransmissionFlags & flag) != 0;
-
     /// <summary>
     /// Sends one request and completes with its reply: <paramref name="type"/> (NBD_CMD_READ,
     /// ...) with <paramref name="flags"/> (NBD_CMD_FLAG_FUA, ...), a WRITE's
@@ -227,6 +187,55 @@ public sealed class NbdClient : IAsyncDisposable
             _freeSlots.Release();
         }
     }
+
+    /// <summary>Sends NBD_CMD_DISC once the requests in flight are answered, and closes the connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+        }
+        for (var i = 0; i < _slots.Length; i++)
+        {
+            await _freeSlots.WaitAsync();
+        }
+        bool open;
+        lock (_gate)
+        {
+            _disconnecting = true;
+            open = _failure is null;
+        }
+        if (open)
+        {
+            try
+            {
+                await SendAsync(CmdDisc, flags: 0, handle: 0, offset: 0, length: 0, ReadOnlyMemory<byte>.Empty);
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+                Fail(new NbdClientException($"NBD export '{_export}': sending NBD_CMD_DISC failed: {e.Message}", NbdFailure.ConnectionLost, inner: e));
+            }
+            // The server closes its end after NBD_CMD_DISC: the receiver ends on that.
+            await _receiving;
+        }
+        await _stream.DisposeAsync();
+    }
+
+    /// <summary>A failed connect in QEMU's words: <c>Failed to connect to '/run/nbd.sock': No such file or directory</c>.</summary>
+    private static string ConnectFailure(EndPoint endpoint, SocketException e) => (endpoint, e.SocketErrorCode) switch
+    {
+        (DnsEndPoint dns, SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData) => $"address resolution failed for {dns.Host}:{dns.Port}: {e.Message}",
+        // .NET reports connect()'s ENOENT for a socket path that does not exist as EADDRNOTAVAIL.
+        (UnixDomainSocketEndPoint unix, SocketError.AddressNotAvailable) => $"Failed to connect to '{unix}': No such file or directory",
+        (DnsEndPoint dns, _) => $"Failed to connect to '{dns.Host}:{dns.Port}': {e.Message}",
+        _ => $"Failed to connect to '{endpoint}': {e.Message}",
+    };
+
+    private bool Offers(ushort flag) => (TransmissionFlags & flag) != 0;
 
     private async Task SendAsync(ushort type, ushort flags, ulong handle, long offset, uint length, ReadOnlyMemory<byte> payload)
     {
