@@ -28,25 +28,34 @@ public sealed record BlockdevOption(string NodeName, string Driver, ImmutableSor
         {
             using var document = JsonDocument.Parse(json);
             var result = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                result[property.Name] = property.Value.ValueKind switch
-                {
-                    JsonValueKind.String => property.Value.GetString()!,
-                    JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => property.Value.GetRawText() switch
-                    {
-                        "true" => "on",
-                        "false" => "off",
-                        var raw => raw,
-                    },
-                    _ => throw new ArgumentException($"--blockdev: '{property.Name}' must be a string, number or boolean (nested objects are not supported yet)"),
-                };
-            }
+            Flatten(document.RootElement, "", result);
             return result.ToImmutable();
         }
         catch (JsonException e)
         {
             throw new ArgumentException($"--blockdev: invalid JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>A nested object's members become dotted keys (<c>"server": {"type": "unix"}</c> is <c>server.type=unix</c>), as in the key=value form.</summary>
+    private static void Flatten(JsonElement element, string prefix, ImmutableSortedDictionary<string, string>.Builder result)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            var key = prefix + property.Name;
+            if (property.Value.ValueKind == JsonValueKind.Object)
+            {
+                Flatten(property.Value, key + ".", result);
+                continue;
+            }
+            result[key] = property.Value.ValueKind switch
+            {
+                JsonValueKind.String => property.Value.GetString()!,
+                JsonValueKind.True => "on",
+                JsonValueKind.False => "off",
+                JsonValueKind.Number => property.Value.GetRawText(),
+                _ => throw new ArgumentException($"--blockdev: '{key}' must be a string, number, boolean or object"),
+            };
         }
     }
 }

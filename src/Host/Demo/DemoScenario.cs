@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Actors.Config;
 using Akka.Actor;
+using Nodes.Nbd;
 using Nodes.Runtime;
 using Actors.GraphLock;
 using Actors.IoThreads;

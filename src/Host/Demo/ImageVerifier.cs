@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using Nodes.Nbd;
 
 namespace Host.Demo;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Nodes.Nbd;
 
 namespace Host.Demo;
 

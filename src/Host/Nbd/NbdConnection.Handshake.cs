@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Nodes.Graph;
 using Nodes.Runtime;
-using static Host.Nbd.NbdProtocol;
+using static Nodes.Nbd.NbdProtocol;
 
 namespace Host.Nbd;
 

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using Actors.IoThreads;
 using Nodes.Drivers;
 using Nodes.Graph;
-using static Host.Nbd.NbdProtocol;
+using static Nodes.Nbd.NbdProtocol;
 
 namespace Host.Nbd;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Nodes.Drivers;
-using static Host.Nbd.NbdProtocol;
+using static Nodes.Nbd.NbdProtocol;
 
 namespace Host.Nbd;
 
@@ -25,7 +25,7 @@ internal sealed class NbdRequest
 
     public long Offset { get; private set; }
 
-    /// <summary>Up to <see cref="NbdProtocol.MaxPayload"/> for READ and WRITE; up to 4 GiB - 1 for TRIM and WRITE_ZEROES.</summary>
+    /// <summary>Up to <see cref="Nodes.Nbd.NbdProtocol.MaxPayload"/> for READ and WRITE; up to 4 GiB - 1 for TRIM and WRITE_ZEROES.</summary>
     public uint Length { get; private set; }
 
     /// <summary>0, or the NBD error the reply carries (set at the edge or by the node).</summary>

@@ -135,6 +135,8 @@ internal sealed class QmpCommands
                 break;
             case JsonValueKind.Number when BooleanOptions.Contains(LastPart(key)):
                 throw arguments.InvalidType(key, "boolean");
+            case JsonValueKind.Number when StringOptions.Contains(LastPart(key)):
+                throw arguments.InvalidType(key, "string");
             case JsonValueKind.Number:
                 options[key] = value.GetRawText();
                 break;
@@ -154,7 +156,10 @@ internal sealed class QmpCommands
     private static string LastPart(string key) => key[(key.LastIndexOf('.') + 1)..];
 
     /// <summary>Options of our built-in drivers that QEMU's schema types as integers.</summary>
-    private static readonly FrozenSet<string> IntegerOptions = FrozenSet.Create(StringComparer.Ordinal, "size", "latency-ns", "offset", "align", "max-transfer", "opt-write-zero", "max-write-zero", "opt-discard", "max-discard");
+    private static readonly FrozenSet<string> IntegerOptions = FrozenSet.Create(StringComparer.Ordinal, "size", "latency-ns", "offset", "align", "max-transfer", "opt-write-zero", "max-write-zero", "opt-discard", "max-discard", "reconnect-delay", "open-timeout");
+
+    /// <summary>Options QEMU's schema types as strings although they look like numbers (a socket address's <c>port</c>).</summary>
+    private static readonly FrozenSet<string> StringOptions = FrozenSet.Create(StringComparer.Ordinal, "port");
 
     /// <summary>The properties of QEMU's iothread object (IothreadProperties in qapi/qom.json).</summary>
     private static readonly string[] IoThreadProperties = ["poll-max-ns", "poll-grow", "poll-shrink", "aio-max-batch", "thread-pool-min", "thread-pool-max"];

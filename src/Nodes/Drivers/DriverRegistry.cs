@@ -24,6 +24,7 @@ public sealed class DriverRegistry
             registry.Register(DriverInfo.Protocol("file"), s => new FileNode(s, disk));
         }
         registry.Register(DriverInfo.Protocol("null-co"), s => new NullCoNode(s));
+        registry.Register(DriverInfo.Protocol("nbd"), s => new NbdNode(s));
         registry.Register(DriverInfo.Format("raw"), s => new RawNode(s));
         registry.Register(DriverInfo.Format("qcow2"), s => new Qcow2Node(s));
         registry.Register(DriverInfo.Filter("copy-on-read"), s => new CopyOnReadNode(s));

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using Host.Demo;
+using Nodes.Nbd;
 using TestTools;
 using Xunit.Abstractions;
 

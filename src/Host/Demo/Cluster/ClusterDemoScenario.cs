@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Actors.Config;
+using Nodes.Nbd;
 using Npgsql;
 using Spectre.Console;
 

@@ -1,3 +1,5 @@
+using Nodes.Nbd;
+
 namespace Host.Demo.Cluster;
 
 /// <summary>

@@ -1,12 +1,13 @@
 using Nodes.Drivers;
 
-namespace Host.Nbd;
+namespace Nodes.Nbd;
 
 /// <summary>
-/// The numbers of the NBD protocol (NetworkBlockDevice/nbd doc/proto.md) that this server speaks:
-/// fixed newstyle handshake, simple replies, no TLS. Every field on the wire is big-endian.
+/// The numbers of the NBD protocol (NetworkBlockDevice/nbd doc/proto.md) that our server
+/// (src/Host/Nbd) and our client (<see cref="NbdClient"/>) speak: fixed newstyle handshake,
+/// simple replies, no TLS. Every field on the wire is big-endian.
 /// </summary>
-internal static class NbdProtocol
+public static class NbdProtocol
 {
     public const ulong NbdMagic = 0x4e42444d41474943; // "NBDMAGIC"
     public const ulong IHaveOpt = 0x49484156454F5054; // "IHAVEOPT"

@@ -1,6 +1,6 @@
 using System.Threading.Tasks.Sources;
 
-namespace Host.Demo;
+namespace Nodes.Nbd;
 
 /// <summary>
 /// One request slot of an <see cref="NbdClient"/>: its handle on the wire, where a READ's data
@@ -22,7 +22,7 @@ internal sealed class NbdClientRequest(int index) : IValueTaskSource
 
     public long Offset { get; private set; }
 
-    public int Length { get; private set; }
+    public uint Length { get; private set; }
 
     /// <summary>Where a READ's data is read to, straight from the socket.</summary>
     public Memory<byte> ReadBuffer { get; private set; }
@@ -34,7 +34,7 @@ internal sealed class NbdClientRequest(int index) : IValueTaskSource
     public ValueTask Completion => new(this, _completion.Version);
 
     /// <summary>Readies the slot for a new request, with a new handle.</summary>
-    public void Prepare(ushort type, long offset, int length, Memory<byte> readBuffer)
+    public void Prepare(ushort type, long offset, uint length, Memory<byte> readBuffer)
     {
         _completion.Reset();
         _sequence++;

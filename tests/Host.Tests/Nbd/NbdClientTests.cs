@@ -1,10 +1,10 @@
 using System.Net.Sockets;
 using Host.Demo;
-using Host.Tests.Nbd;
+using Nodes.Nbd;
 
-namespace Host.Tests.Demo;
+namespace Host.Tests.Nbd;
 
-/// <summary>The demo's NBD client against the host's NBD server.</summary>
+/// <summary>The NBD client (the demo's and the <c>nbd</c> driver's) against the host's NBD server.</summary>
 public sealed class NbdClientTests
 {
     [Fact]
