@@ -50,7 +50,7 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
         Receive<ReaderReport>(report =>
         {
             _iothreads.Report(report.Context, report.Epoch, report.Readers, report.Parked);
-            ReportIfComplete();
+            ReportIfComplete(report.Epoch == _localEpoch ? report.Left : null);
         });
         Receive<WriteEnded>(ended =>
         {
@@ -172,8 +172,11 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
         AcknowledgeIfEnded();
     }
 
-    /// <summary>Reports the host's sum once every IoThread reported for the epoch, and whenever it changes.</summary>
-    private void ReportIfComplete()
+    /// <summary>
+    /// Reports the host's sum once every IoThread reported for the epoch, and whenever it changes,
+    /// naming the reader that <paramref name="left"/> if that changed it.
+    /// </summary>
+    private void ReportIfComplete(DrainReader? left = null)
     {
         if (!_registered || !_writerActive || !_iothreads.AllReported(_localEpoch))
         {
@@ -183,7 +186,7 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
         if (readers != _lastReported)
         {
             _lastReported = readers;
-            _registration.Service!.Tell(new ReaderReport(_context, _epoch, readers, _iothreads.Parked), Self);
+            _registration.Service!.Tell(new ReaderReport(_context, _epoch, readers, _iothreads.Parked, left), Self);
         }
     }
 

@@ -11,7 +11,7 @@ namespace Actors.IoThreads;
 /// <remarks>
 /// Read side (all on the loop thread, so none of it needs a lock or an interlocked write):
 /// <see cref="ReadLockAsync"/> is a local increment and a flag check; a reader arriving while a
-/// writer is active parks, FIFO, and is resumed by <see cref="EndWrite"/>; <see cref="ReadUnlock"/>
+/// writer is active parks, FIFO, and is resumed by <see cref="EndWrite"/>; <see cref="ReadUnlock()"/>
 /// reports the new count while a writer waits. A reader may unlock on another IoThread than it
 /// locked on (its node moved): counters may then go negative, the sum stays right.
 /// </remarks>
@@ -154,7 +154,14 @@ public sealed class IoThread : ReceiveActor
     }
 
     /// <summary>Releases a read lock taken on this or another IoThread (the reader may have migrated).</summary>
-    public void ReadUnlock()
+    public void ReadUnlock() => ReadUnlock(node: null, kind: null);
+
+    /// <summary>
+    /// As <see cref="ReadUnlock()"/>, naming the request that leaves (the node it entered at and
+    /// its type): while a writer waits the report says so, and the last one before the grant is
+    /// the reader that writer waited for. Without a writer the names are not looked at.
+    /// </summary>
+    public void ReadUnlock(string? node, string? kind)
     {
         if (_options.DebugAssertions)
         {
@@ -167,7 +174,7 @@ public sealed class IoThread : ReceiveActor
         // counter are both this thread's).
         if (_writerActive && _registered)
         {
-            Report();
+            Report(new DrainReader(Name, node, kind));
         }
     }
 
@@ -221,5 +228,5 @@ public sealed class IoThread : ReceiveActor
         }
     }
 
-    private void Report() => _registry.Tell(new ReaderReport(Name, _epoch, _readers, _parked.Count), _self);
+    private void Report(DrainReader? left = null) => _registry.Tell(new ReaderReport(Name, _epoch, _readers, _parked.Count, left), _self);
 }

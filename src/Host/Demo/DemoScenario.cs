@@ -126,6 +126,7 @@ public sealed class DemoScenario
             GraphChanges = script.ChangesDone,
             WriteSections = after.WritesDone - before.WritesDone,
             WriteWait = after.WriteWait,
+            WritePhases = after.Phases,
             ReadersParked = parked,
             DeferredUnrefsRun = after.DeferredActionsRun - before.DeferredActionsRun,
             DeferredUnrefsFailed = after.DeferredActionsFailed - before.DeferredActionsFailed,

@@ -39,7 +39,7 @@ public sealed partial class GraphLockScenarios
         h.StepUntilIdle();
         Assert.Equal(new ReaderReport("io0", 1, Readers: 1, Parked: 0), registry.ExpectMsg<ReaderReport>(TimeSpan.Zero));
         h.Unlock(held);
-        Assert.Equal(new ReaderReport("io0", 1, Readers: 0, Parked: 0), registry.ExpectMsg<ReaderReport>(TimeSpan.Zero));
+        Assert.Equal(new ReaderReport("io0", 1, Readers: 0, Parked: 0, Left: new DrainReader("io0", "held", Reader.Kind)), registry.ExpectMsg<ReaderReport>(TimeSpan.Zero));
         io.Ref.Tell(new EndWrite(1), registry.Ref);
         h.StepUntilIdle();
         registry.ExpectMsg<WriteEnded>(TimeSpan.Zero);

@@ -88,6 +88,34 @@ public sealed class NodeScenarios(ITestOutputHelper output) : NodesTestKit(outpu
     }
 
     /// <summary>
+    /// A request held inside null0 holds up a graph change; the graph lock's status names it, by
+    /// its node and the type its front end gave it, as the reader that drain waited for.
+    /// </summary>
+    [Fact]
+    public async Task The_graph_lock_names_the_request_a_graph_change_waited_for()
+    {
+        var h = new NodeHarness(this);
+        await h.Add("null0", "null-co");
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = h.Runtime.RunRequestAsync("null0", async _ =>
+        {
+            await release.Task;
+            return true;
+        }, "NBD_CMD_FLUSH").AsTask();
+        AwaitCondition(() => h.Status("io0").Readers == 1, Timeout, NodeHarness.Poll);
+
+        var add = h.Add("null1", "null-co");
+        AwaitCondition(() => h.Status("io0").WriterActive, Timeout, NodeHarness.Poll);
+        release.SetResult();
+        await held.WaitAsync(Timeout);
+        await add;
+
+        var status = await h.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, Timeout);
+        Assert.Equal(new DrainReader("io0", "null0", "NBD_CMD_FLUSH"), status.Phases.SlowestDrain?.LastReader);
+        Assert.Equal(0, h.Monitor.Violations);
+    }
+
+    /// <summary>
     ///   e0 → flt0 (throttle) ─file→ mem0 ←file─ slow0 (blkdebug, delays)
     /// A request to export e0 parks behind the removal of flt0 (which waits for slow0's write to
     /// drain). When it runs, the export serves mem0: the request meets the graph as it stands
