@@ -23,6 +23,9 @@ public sealed class IoThread : ReceiveActor
     private int _readers;
     // Parks readers until the registry answered: a write may already be under way.
     private bool _writerActive = true;
+    // Set from the host aggregator's thread (StopReaders) to a write's epoch before this loop
+    // hears BeginWrite; the loop clears it when it does. Non-zero: readers park.
+    private long _stopRequested;
     // Readers call in from node actors' code on this loop, outside this actor's own context.
     private IActorRef _self = ActorRefs.Nobody;
     private bool _registered;
@@ -50,6 +53,9 @@ public sealed class IoThread : ReceiveActor
             // Step 2: new readers park from now on; report who is still inside.
             _epoch = begin.Epoch;
             _writerActive = true;
+            // Only this epoch's request: a later one (set once this loop acknowledged the EndWrite
+            // that follows) is not there yet, and an earlier one was cleared by its own BeginWrite.
+            Interlocked.CompareExchange(ref _stopRequested, 0, begin.Epoch);
             Report();
         });
         Receive<EndWrite>(end =>
@@ -140,13 +146,20 @@ public sealed class IoThread : ReceiveActor
             Loop.AssertOnLoop();
         }
         _readers++;
-        if (!_writerActive)
+        // Case 1 of StopReaders: this increment is seen by the aggregator's count, or this read
+        // sees the stop (its process-wide barrier lies between its write and its count).
+        if (!_writerActive && Volatile.Read(ref _stopRequested) == 0)
         {
             _options.Monitor?.EnterRead();
             return ValueTask.CompletedTask;
         }
         // Slow path: a writer is active (or we are not registered yet). Back out and park.
         _readers--;
+        if (!_writerActive && _registered)
+        {
+            // Stopped by the aggregator: its count may have included this reader.
+            Report();
+        }
         var parked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _parked.Enqueue(parked);
         _parkedTotal++;
@@ -172,7 +185,7 @@ public sealed class IoThread : ReceiveActor
         // Every unlock while a writer waits is reported; the writer may be waiting for this one
         // (the missed wake-up QEMU fixed in rdunlock in 2026 cannot happen: the flag and the
         // counter are both this thread's).
-        if (_writerActive && _registered)
+        if ((_writerActive || Volatile.Read(ref _stopRequested) != 0) && _registered)
         {
             Report(new DrainReader(Name, node, kind));
         }
@@ -197,7 +210,7 @@ public sealed class IoThread : ReceiveActor
         // this IoThread then must not admit any, so it dies with it (DESIGN §4: a context that
         // dies with its host loses its readers with it).
         Context.Watch(_registry);
-        _registry.Tell(new RegisterContext(Name, _self), _self);
+        _registry.Tell(new RegisterContext(Name, _self) { Local = this }, _self);
         _started?.TrySetResult(this);
     }
 
@@ -228,5 +241,25 @@ public sealed class IoThread : ReceiveActor
         }
     }
 
-    private void Report(DrainReader? left = null) => _registry.Tell(new ReaderReport(Name, _epoch, _readers, _parked.Count, left), _self);
+    /// <summary>
+    /// Stops new readers for write <paramref name="epoch"/> from the host aggregator's thread,
+    /// before this loop gets BeginWrite: a loop busy or asleep then holds up no write whose
+    /// readers are gone. The aggregator then issues a process-wide memory barrier and reads
+    /// <see cref="ReadersSeen"/>. Case 1: a reader's increment came before the barrier: the count
+    /// includes it (it may back out and park: the count was too high, and this loop's report on
+    /// BeginWrite corrects it). Case 2: it came after: it sees the stop and parks. The same holds
+    /// for an unlock: seen in the count, or it sees the stop and reports. Only for a loop that
+    /// acknowledged the last EndWrite (its resumed readers are counted), and never with a stop
+    /// of an earlier epoch still set.
+    /// </summary>
+    internal void StopReaders(long epoch) => Volatile.Write(ref _stopRequested, epoch);
+
+    /// <summary>This loop's reader count as another thread sees it after a process-wide barrier (see <see cref="StopReaders"/>).</summary>
+    internal int ReadersSeen => Volatile.Read(ref _readers);
+
+    private void Report(DrainReader? left = null)
+    {
+        var stopped = Volatile.Read(ref _stopRequested);
+        _registry.Tell(new ReaderReport(Name, Math.Max(_epoch, stopped), _readers, _parked.Count, left), _self);
+    }
 }
