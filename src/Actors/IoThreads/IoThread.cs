@@ -10,8 +10,9 @@ namespace Actors.IoThreads;
 /// </summary>
 /// <remarks>
 /// Read side (all on the loop thread, so none of it needs a lock or an interlocked write):
-/// <see cref="ReadLockAsync"/> is a local increment and a flag check; a reader arriving while a
-/// writer is active parks, FIFO, and is resumed by <see cref="EndWrite"/>; <see cref="ReadUnlock()"/>
+/// <see cref="ReadLockAsync"/> is a local increment and a check of two flags (the IoThread's view
+/// of the writer, and a stop its host aggregator may set before that, see
+/// <see cref="StopReaders"/>); a reader arriving while a writer is active parks, FIFO, and is resumed by <see cref="EndWrite"/>; <see cref="ReadUnlock()"/>
 /// reports the new count while a writer waits. A reader may unlock on another IoThread than it
 /// locked on (its node moved): counters may then go negative, the sum stays right.
 /// </remarks>
@@ -145,15 +146,17 @@ public sealed class IoThread : ReceiveActor
         {
             Loop.AssertOnLoop();
         }
-        _readers++;
-        // Case 1 of StopReaders: this increment is seen by the aggregator's count, or this read
-        // sees the stop (its process-wide barrier lies between its write and its count).
+        // Either this increment is in the aggregator's count or the read below sees its stop
+        // (StopReaders). Volatile, so the JIT keeps the write before the read (free on x64); the
+        // CPU may still swap them, which the aggregator's process-wide barrier covers.
+        Volatile.Write(ref _readers, _readers + 1);
         if (!_writerActive && Volatile.Read(ref _stopRequested) == 0)
         {
             _options.Monitor?.EnterRead();
             return ValueTask.CompletedTask;
         }
-        // Slow path: a writer is active (or we are not registered yet). Back out and park.
+        // Slow path: a writer is active, the aggregator stopped readers, or we are not registered
+        // yet. Back out and park.
         _readers--;
         if (!_writerActive && _registered)
         {
@@ -181,10 +184,11 @@ public sealed class IoThread : ReceiveActor
             Loop.AssertOnLoop();
         }
         _options.Monitor?.ExitRead();
-        _readers--;
+        Volatile.Write(ref _readers, _readers - 1);
         // Every unlock while a writer waits is reported; the writer may be waiting for this one
         // (the missed wake-up QEMU fixed in rdunlock in 2026 cannot happen: the flag and the
-        // counter are both this thread's).
+        // counter are this thread's, and a stop the aggregator set is either seen here or counts
+        // this decrement, as in ReadLockAsync).
         if ((_writerActive || Volatile.Read(ref _stopRequested) != 0) && _registered)
         {
             Report(new DrainReader(Name, node, kind));
