@@ -10,8 +10,8 @@ namespace Actors.IoThreads;
 /// </summary>
 /// <remarks>
 /// Read side (all on the loop thread, so none of it needs a lock or an interlocked write):
-/// <see cref="ReadLockAsync"/> is a local increment and a check of two flags (the IoThread's view
-/// of the writer, and a stop its host aggregator may set before that, see
+/// <see cref="ReadLockAsync"/> is a local increment and a check of one field (set while a writer is
+/// active, or by the host aggregator before this loop hears of the writer, see
 /// <see cref="StopReaders"/>); a reader arriving while a writer is active parks, FIFO, and is resumed by <see cref="EndWrite"/>; <see cref="ReadUnlock()"/>
 /// reports the new count while a writer waits. A reader may unlock on another IoThread than it
 /// locked on (its node moved): counters may then go negative, the sum stays right.
@@ -24,9 +24,12 @@ public sealed class IoThread : ReceiveActor
     private int _readers;
     // Parks readers until the registry answered: a write may already be under way.
     private bool _writerActive = true;
-    // Set from the host aggregator's thread (StopReaders) to a write's epoch before this loop
-    // hears BeginWrite; the loop clears it when it does. Non-zero: readers park.
-    private long _stopRequested;
+    // What the read fast path checks, in one field: non-zero while readers must park. This loop
+    // sets it with _writerActive (to the write's epoch, or NotRegistered); the host aggregator
+    // sets it to a write's epoch before this loop hears BeginWrite (StopReaders). They never
+    // write it at once: the aggregator only after this loop acknowledged an EndWrite (which
+    // cleared it), and this loop next on that write's BeginWrite, sent after the aggregator's write.
+    private long _gate = NotRegistered;
     // Readers call in from node actors' code on this loop, outside this actor's own context.
     private IActorRef _self = ActorRefs.Nobody;
     private bool _registered;
@@ -54,15 +57,14 @@ public sealed class IoThread : ReceiveActor
             // Step 2: new readers park from now on; report who is still inside.
             _epoch = begin.Epoch;
             _writerActive = true;
-            // Only this epoch's request: a later one (set once this loop acknowledged the EndWrite
-            // that follows) is not there yet, and an earlier one was cleared by its own BeginWrite.
-            Interlocked.CompareExchange(ref _stopRequested, 0, begin.Epoch);
+            Volatile.Write(ref _gate, begin.Epoch);
             Report();
         });
         Receive<EndWrite>(end =>
         {
             _epoch = end.Epoch;
             _writerActive = false;
+            Volatile.Write(ref _gate, 0);
             ResumeParked();
             Sender.Tell(new WriteEnded(Name, end.Epoch), Self);
         });
@@ -77,6 +79,7 @@ public sealed class IoThread : ReceiveActor
             else
             {
                 _writerActive = false;
+                Volatile.Write(ref _gate, 0);
                 ResumeParked();
             }
         });
@@ -120,6 +123,9 @@ public sealed class IoThread : ReceiveActor
     public static Task StopAsync(ActorSystem system, string name, TimeSpan timeout) =>
         IoThreadSupervisor.For(system).Ask<IoThreadRetired>(new RetireIoThread(name), timeout);
 
+    // The gate's value until the registry answered.
+    private const long NotRegistered = -1;
+
     // Starting an actor is local work; this bounds a start on a system that is shutting down.
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
@@ -150,7 +156,7 @@ public sealed class IoThread : ReceiveActor
         // (StopReaders). Volatile, so the JIT keeps the write before the read (free on x64); the
         // CPU may still swap them, which the aggregator's process-wide barrier covers.
         Volatile.Write(ref _readers, _readers + 1);
-        if (!_writerActive && Volatile.Read(ref _stopRequested) == 0)
+        if (Volatile.Read(ref _gate) == 0)
         {
             _options.Monitor?.EnterRead();
             return ValueTask.CompletedTask;
@@ -189,7 +195,7 @@ public sealed class IoThread : ReceiveActor
         // (the missed wake-up QEMU fixed in rdunlock in 2026 cannot happen: the flag and the
         // counter are this thread's, and a stop the aggregator set is either seen here or counts
         // this decrement, as in ReadLockAsync).
-        if ((_writerActive || Volatile.Read(ref _stopRequested) != 0) && _registered)
+        if (Volatile.Read(ref _gate) != 0 && _registered)
         {
             Report(new DrainReader(Name, node, kind));
         }
@@ -253,17 +259,17 @@ public sealed class IoThread : ReceiveActor
     /// includes it (it may back out and park: the count was too high, and this loop's report on
     /// BeginWrite corrects it). Case 2: it came after: it sees the stop and parks. The same holds
     /// for an unlock: seen in the count, or it sees the stop and reports. Only for a loop that
-    /// acknowledged the last EndWrite (its resumed readers are counted), and never with a stop
-    /// of an earlier epoch still set.
+    /// acknowledged the last EndWrite: its resumed readers are counted, and its gate is open and
+    /// not written by the loop again before that write's BeginWrite.
     /// </summary>
-    internal void StopReaders(long epoch) => Volatile.Write(ref _stopRequested, epoch);
+    internal void StopReaders(long epoch) => Volatile.Write(ref _gate, epoch);
 
     /// <summary>This loop's reader count as another thread sees it after a process-wide barrier (see <see cref="StopReaders"/>).</summary>
     internal int ReadersSeen => Volatile.Read(ref _readers);
 
     private void Report(DrainReader? left = null)
     {
-        var stopped = Volatile.Read(ref _stopRequested);
-        _registry.Tell(new ReaderReport(Name, Math.Max(_epoch, stopped), _readers, _parked.Count, left), _self);
+        // Stopped by the aggregator, this loop has not heard the write's epoch yet: the gate holds it.
+        _registry.Tell(new ReaderReport(Name, Math.Max(_epoch, Volatile.Read(ref _gate)), _readers, _parked.Count, left), _self);
     }
 }
