@@ -23,9 +23,9 @@ namespace Benchmarks;
 /// the owner, and each phase as the Coordinator timed it.
 /// </summary>
 /// <remarks>
-/// The Coordinator's figures include the few writes that built the graph (before the load); with
-/// no I/O in flight their stop and drain are short, their sections are not. The clients run in
-/// the same process, so on a 2-core machine the host, its clients and the writer share two cores.
+/// The Coordinator's figures are of the measured changes only (asked since the graph was built).
+/// The clients run in the same process, so on a 2-core machine the host, its clients and the
+/// writer share two cores.
 /// </remarks>
 internal static class WritePhasesUnderNbd
 {
@@ -96,6 +96,7 @@ internal static class WritePhasesUnderNbd
                 }
             }))));
 
+            var before = await host.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, Timeout);
             var waited = new double[Changes];
             var clock = Stopwatch.StartNew();
             var requestsBefore = Interlocked.Read(ref requests);
@@ -110,7 +111,7 @@ internal static class WritePhasesUnderNbd
             var rate = (Interlocked.Read(ref requests) - requestsBefore) / clock.Elapsed.TotalSeconds;
             // The owner answers a query once the last delete's deferred close ran: it is counted.
             await host.Graph.Ask<GraphSnapshot>(QueryGraph.Instance, Timeout);
-            var status = await host.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, Timeout);
+            var status = await host.Coordinator.Ask<GraphLockStatus>(new QueryGraphLock { Since = before }, Timeout);
             await stop.CancelAsync();
             await load;
             foreach (var client in clients)

@@ -87,7 +87,7 @@ public sealed class Coordinator : ReceiveActor
             _members.Remove(removed.Member.Address);
             CheckDrained();
         });
-        Receive<QueryGraphLock>(_ => Sender.Tell(Status(), Self));
+        Receive<QueryGraphLock>(query => Sender.Tell(Status(query.Since), Self));
     }
 
     /// <summary>Props for a Coordinator.</summary>
@@ -324,7 +324,7 @@ public sealed class Coordinator : ReceiveActor
         TryStartNextWrite();
     }
 
-    private GraphLockStatus Status() => new(
+    private GraphLockStatus Status(GraphLockStatus? since) => new(
         [.. _contexts.Status()],
         _contexts.Orphaned,
         HasWriter,
@@ -334,8 +334,8 @@ public sealed class Coordinator : ReceiveActor
         _writesDone,
         _deferredRun,
         _deferredFailed,
-        _writeWait.Summary(),
-        _timeline.Summary());
+        _writeWait.Summary(since?.WriteWait.Count ?? 0),
+        _timeline.Summary(since?.Phases));
 
     private sealed record PendingWrite(string Reason, IActorRef Requester, long RequestedAt);
 }

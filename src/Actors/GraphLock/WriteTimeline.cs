@@ -15,6 +15,8 @@ internal sealed class WriteTimeline
     private readonly LatencyRecorder _section = new();
     private readonly LatencyRecorder _unlock = new();
     private readonly LatencyRecorder _deferred = new();
+    // Each drain with the reader it waited for last, by the drain recorder's index (a ring of the same size).
+    private readonly SlowestDrain[] _drains = new SlowestDrain[LatencyRecorder.DefaultCapacity];
     private long _began;
     private long _stopped;
     private long _granted;
@@ -50,10 +52,12 @@ internal sealed class WriteTimeline
     {
         _granted = Stopwatch.GetTimestamp();
         var drain = Stopwatch.GetElapsedTime(_stopped, _granted);
+        var drained = new SlowestDrain(epoch, drain.TotalMicroseconds, _lastReader);
+        _drains[_drain.Count % _drains.Length] = drained;
         _drain.Record(drain);
-        if (_slowest is null || drain.TotalMicroseconds > _slowest.DrainMicros)
+        if (_slowest is null || drained.DrainMicros > _slowest.DrainMicros)
         {
-            _slowest = new SlowestDrain(epoch, drain.TotalMicroseconds, _lastReader);
+            _slowest = drained;
         }
         return Stopwatch.GetElapsedTime(requestedAt, _granted);
     }
@@ -86,5 +90,27 @@ internal sealed class WriteTimeline
         }
     }
 
-    public WritePhases Summary() => new(_queued.Summary(), _stop.Summary(), _drain.Summary(), _section.Summary(), _unlock.Summary(), _deferred.Summary(), _slowest);
+    /// <summary>The phases of every write, or with <paramref name="since"/> (an earlier summary) of the writes after it.</summary>
+    public WritePhases Summary(WritePhases? since = null) => new(
+        _queued.Summary(since?.Queued.Count ?? 0),
+        _stop.Summary(since?.Stop.Count ?? 0),
+        _drain.Summary(since?.Drain.Count ?? 0),
+        _section.Summary(since?.Section.Count ?? 0),
+        _unlock.Summary(since?.Unlock.Count ?? 0),
+        _deferred.Summary(since?.Deferred.Count ?? 0),
+        since is null ? _slowest : SlowestSince(since.Drain.Count));
+
+    private SlowestDrain? SlowestSince(long since)
+    {
+        SlowestDrain? slowest = null;
+        for (var i = Math.Max(since, _drain.Count - _drains.Length); i < _drain.Count; i++)
+        {
+            var drain = _drains[i % _drains.Length];
+            if (slowest is null || drain.DrainMicros > slowest.DrainMicros)
+            {
+                slowest = drain;
+            }
+        }
+        return slowest;
+    }
 }

@@ -1,4 +1,5 @@
 using Actors.GraphLock;
+using Akka.Actor;
 
 namespace Actors.Tests.GraphLock;
 
@@ -89,6 +90,32 @@ public sealed partial class GraphLockScenarios
 
         Assert.Equal(new DrainReader("a-io0", "r1", Reader.Kind), h.Status().Phases.SlowestDrain?.LastReader);
         h.AssertNoViolations();
+    }
+
+    /// <summary>
+    /// Asked since an earlier status, the figures are of the writes after it: W1 waited for r1,
+    /// W2 for nobody; since W1, one write is counted and no reader is named, while the whole
+    /// history still names r1.
+    /// </summary>
+    [Fact]
+    public void A_status_since_an_earlier_one_covers_only_the_writes_after_it()
+    {
+        using var h = new GraphLockHarness(this, manualCoordinator: true);
+        var io = h.StartIoThread("io0");
+        var reader = h.Lock(io, "r1");
+        var first = h.RequestWrite("W1");
+        h.StepUntilIdle();
+        h.Unlock(reader);
+        h.Await(first.Completed, "W1 completed");
+        var before = h.Status();
+
+        var second = h.RequestWrite("W2");
+        h.Await(second.Completed, "W2 completed");
+        var since = h.Await(h.Coordinator.Ask<GraphLockStatus>(new QueryGraphLock { Since = before }), "the Coordinator answered", [h.CoordinatorLoop!]);
+
+        Assert.Equal((1L, 1L, 1L), (since.WriteWait.Count, since.Phases.Stop.Count, since.Phases.Drain.Count));
+        Assert.Equal((2L, null), (since.Phases.SlowestDrain!.Epoch, since.Phases.SlowestDrain.LastReader));
+        Assert.Equal(new DrainReader("io0", "r1", Reader.Kind), h.Status().Phases.SlowestDrain?.LastReader);
     }
 
     /// <summary>A write that finds no reader inside has nobody to name: its drain is timed, with no last reader.</summary>
