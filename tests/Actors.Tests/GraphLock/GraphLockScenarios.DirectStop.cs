@@ -22,11 +22,7 @@ public sealed partial class GraphLockScenarios
     public void A_write_with_no_reader_inside_is_granted_without_the_IoThreads_loop_running()
     {
         using var h = new GraphLockHarness(this, manualCoordinator: true);
-        var host = h.StartHost("a");
-        var io = h.StartIoThread("a-io0", registry: host.Ref);
-        var first = h.RequestWrite("W1");
-        h.Await(first.Completed, "W1 completed");
-        h.StepUntilIdle();
+        var (host, io) = StartStoppableHost(h);
 
         var second = h.RequestWrite("W2", hold: true);
         h.StepUntil(() => second.Entered.IsCompleted, "W2 entered without a-io0 running", [h.CoordinatorLoop!, host.Loop]);
@@ -50,11 +46,7 @@ public sealed partial class GraphLockScenarios
     public void A_reader_counted_by_the_aggregators_stop_holds_the_write_until_it_unlocks()
     {
         using var h = new GraphLockHarness(this, manualCoordinator: true);
-        var host = h.StartHost("a");
-        var io = h.StartIoThread("a-io0", registry: host.Ref);
-        var first = h.RequestWrite("W1");
-        h.Await(first.Completed, "W1 completed");
-        h.StepUntilIdle();
+        var (host, io) = StartStoppableHost(h);
         var reader = h.Lock(io, "r1");
 
         // Posted to io0 now, so it runs before the BeginWrite the aggregator sends next.
@@ -67,5 +59,16 @@ public sealed partial class GraphLockScenarios
         h.Await(second.Completed, "W2 completed");
         Assert.Equal(new DrainReader("a-io0", "r1", Reader.Kind), h.Status().Phases.SlowestDrain?.LastReader);
         h.AssertNoViolations();
+    }
+
+    /// <summary>Host a with IoThread a-io0, after a first write W1 whose EndWrite a-io0 acknowledged: the next write may stop a-io0 directly.</summary>
+    private static (HostHandle Host, IoThreadHandle Io) StartStoppableHost(GraphLockHarness h)
+    {
+        var host = h.StartHost("a");
+        var io = h.StartIoThread("a-io0", registry: host.Ref);
+        var first = h.RequestWrite("W1");
+        h.Await(first.Completed, "W1 completed");
+        h.StepUntilIdle();
+        return (host, io);
     }
 }
