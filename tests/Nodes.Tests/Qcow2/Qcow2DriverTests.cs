@@ -33,7 +33,7 @@ public sealed class Qcow2DriverTests : NodesTestKit, IDisposable
         await OpenChainAsync();
 
         Assert.All(await _h.ReadAsync("ov", 0, Size), b => Assert.Equal(BasePattern, b));
-        Assert.Equal(new Nodes.Drivers.BlockStatus(false, Size / 2), await _h.StatusAsync("ov", Size / 2, Size));
+        Assert.Equal(new Nodes.Drivers.BlockStatus(Size / 2, Data: false, Zero: false, Allocated: false), await _h.StatusAsync("ov", Size / 2, Size));
         Assert.Equal(Size, _h.Nodes.Runtime.Find("ov")!.Length);
     }
 
