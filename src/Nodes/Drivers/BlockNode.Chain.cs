@@ -21,15 +21,21 @@ public abstract partial class BlockNode
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ChainStatus> ChainStatusAsync(long offset, long length)
     {
-        var status = await BlockStatusAsync(offset, length);
+        var status = Checked(this, await BlockStatusAsync(offset, length), length);
         var depth = 1;
         for (var layer = FilteredOrBacking; !status.Allocated && layer is not null; layer = layer.FilteredOrBacking)
         {
             depth++;
             status = offset >= layer.Length
                 ? BlockStatus.Zeroes(status.Length)
-                : await layer.BlockStatusAsync(offset, status.Length);
+                : Checked(layer, await layer.BlockStatusAsync(offset, status.Length), status.Length);
         }
         return new ChainStatus(status.Length, status.Data, status.Zero, status.Allocated ? depth : 0);
     }
+
+    /// <summary>Callers loop on the answer's length: an empty or overlong extent from a custom node would hang or overrun them.</summary>
+    private static BlockStatus Checked(BlockNode node, BlockStatus status, long asked) =>
+        status.Length >= 1 && status.Length <= asked
+            ? status
+            : throw new InvalidOperationException($"Node '{node.Name}' answered block status with an extent of {status.Length} bytes for a query of {asked}");
 }
