@@ -72,6 +72,13 @@ internal sealed partial class NbdConnection
                         return chosen;
                     }
                     break;
+                case OptStructuredReply:
+                    await StructuredReplyAsync(data);
+                    break;
+                case OptListMetaContext:
+                case OptSetMetaContext:
+                    await MetaContextAsync(option, data);
+                    break;
                 case OptStartTls:
                     await SendOptionErrorAsync(option, RepErrUnsup, "TLS is not supported by this server");
                     break;
@@ -95,6 +102,7 @@ internal sealed partial class NbdConnection
         var reply = new byte[_noZeroes ? 10 : 134];
         BinaryPrimitives.WriteUInt64BigEndian(reply, (ulong)size.Value);
         BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(8), TransmissionFlags(export));
+        Choose(export);
         _exportId = export.Id;
         await WriteAllAsync(reply);
         return export;
@@ -167,7 +175,7 @@ internal sealed partial class NbdConnection
         if (option == OptGo)
         {
             // Attached before the client hears so: block-export-del then counts it.
-            _exportId = export.Id;
+            Choose(export);
         }
         await SendOptionReplyAsync(option, RepAck, []);
         return export;
@@ -189,10 +197,20 @@ internal sealed partial class NbdConnection
     /// <summary>
     /// Every node supports flush, FUA, trim and write zeroes (a driver without them emulates or
     /// ignores them); several connections see each other's flushed writes because they all reach
-    /// the same node, hence CAN_MULTI_CONN.
+    /// the same node, hence CAN_MULTI_CONN. DF only means something to a client of structured replies.
     /// </summary>
-    private static ushort TransmissionFlags(BlockExport export) => (ushort)(TxHasFlags | TxSendFlush | TxSendFua | TxSendTrim
-        | TxSendWriteZeroes | TxCanMultiConn | (export.Writable ? 0 : TxReadOnly));
+    private ushort TransmissionFlags(BlockExport export) => (ushort)(TxHasFlags | TxSendFlush | TxSendFua | TxSendTrim
+        | TxSendWriteZeroes | TxCanMultiConn | (export.Writable ? 0 : TxReadOnly) | (_structuredReplies ? TxSendDf : 0));
+
+    /// <summary>
+    /// The export transmission will run on. The contexts set earlier stay selected only if they
+    /// were set for this export (the spec's rule for BLOCK_STATUS).
+    /// </summary>
+    private void Choose(BlockExport export)
+    {
+        _exportId = export.Id;
+        _contexts = _metaExport == export.Name ? _metaContexts : NbdMetaContexts.None;
+    }
 
     private static string? DecodeName(ReadOnlySpan<byte> bytes)
     {

@@ -87,10 +87,10 @@ internal sealed partial class NbdConnection
                     return "NBD_CMD_DISC";
                 }
 
-                var error = Validate(export.Writable, type, offset, length);
+                var error = Validate(export.Writable, type, offset, length, out var message);
                 await WaitForReaderAsync(static c => c._inFlight < MaxInFlight);
                 var request = RentRequest();
-                request.Reset(flags, type, handle, (long)offset, length, error);
+                request.Reset(flags, type, handle, (long)offset, length, error, message);
                 _inFlight++;
                 if (type == CmdWrite)
                 {
@@ -149,26 +149,24 @@ internal sealed partial class NbdConnection
         return _home is { } home && _runtime.HasIoThread(home.Name) ? home : _runtime.AnyIoThread()?.Loop;
     }
 
-    /// <summary>What the edge refuses before any node sees the request: 0, or the NBD error to reply with.</summary>
-    private static uint Validate(bool writable, ushort type, ulong offset, uint length)
+    /// <summary>
+    /// What the edge refuses before any node sees the request: 0, or the NBD error to reply with
+    /// and the <paramref name="message"/> a structured reply carries (constant strings: the
+    /// request loop does not allocate for them).
+    /// </summary>
+    private uint Validate(bool writable, ushort type, ulong offset, uint length, out string? message)
     {
-        if (type is not (CmdRead or CmdWrite or CmdFlush or CmdTrim or CmdWriteZeroes))
+        (var error, message) = type switch
         {
-            return EInval;
-        }
-        if (type is CmdRead or CmdWrite && length > MaxPayload)
-        {
-            return EInval;
-        }
-        if (offset > long.MaxValue - uint.MaxValue)
-        {
-            return EInval;
-        }
-        if (type is CmdWrite or CmdTrim or CmdWriteZeroes && !writable)
-        {
-            return EPerm;
-        }
-        return 0;
+            not (CmdRead or CmdWrite or CmdFlush or CmdTrim or CmdWriteZeroes or CmdBlockStatus) => (EInval, "unknown command"),
+            CmdRead or CmdWrite when length > MaxPayload => (EInval, "request larger than the maximum block size"),
+            _ when offset > long.MaxValue - uint.MaxValue => (EInval, "offset out of range"),
+            CmdWrite or CmdTrim or CmdWriteZeroes when !writable => (EPerm, "the export is read-only"),
+            CmdBlockStatus when _contexts == NbdMetaContexts.None => (EInval, "BLOCK_STATUS without a metadata context selected for this export"),
+            CmdBlockStatus when length == 0 => (EInval, "BLOCK_STATUS needs a non-zero length"),
+            _ => (0u, null),
+        };
+        return error;
     }
 
     /// <summary>Sends the replies so far, then receives whatever the client has sent (at least one byte).</summary>
@@ -236,17 +234,17 @@ internal sealed partial class NbdConnection
         }
         catch (BlockIOException e)
         {
-            request.Error = ToNbdError(e.Errno);
+            request.Fail(ToNbdError(e.Errno), e.Message);
         }
         catch (GraphException)
         {
             // The export was removed, or its node closed.
-            request.Error = EShutdown;
+            request.Fail(EShutdown, "the export was removed");
         }
         catch (Exception e)
         {
             NbdLog.RequestFailed(_logger, request.Type, _exportId, e);
-            request.Error = EIo;
+            request.Fail(EIo, "internal error; see the host's log");
         }
     }
 
@@ -256,7 +254,7 @@ internal sealed partial class NbdConnection
     /// </summary>
     private void Finish(NbdRequest request, bool completedLater)
     {
-        Append(request.BuildReply().Span);
+        AppendReply(request);
         ReturnRequest(request);
         _inFlight--;
         if (completedLater && !_flushPosted)
@@ -267,21 +265,23 @@ internal sealed partial class NbdConnection
         WakeReader();
     }
 
-    private void Append(ReadOnlySpan<byte> reply)
+    /// <summary>Writes the request's reply at the end of the output, growing it when needed.</summary>
+    private void AppendReply(NbdRequest request)
     {
         if (_replyFailed)
         {
             return;
         }
-        if (_outputLength + reply.Length > _output.Length)
+        var length = request.ReplyLength;
+        if (_outputLength + length > _output.Length)
         {
-            var grown = ArrayPool<byte>.Shared.Rent(_outputLength + reply.Length);
+            var grown = ArrayPool<byte>.Shared.Rent(_outputLength + length);
             _output.AsSpan(0, _outputLength).CopyTo(grown);
             ArrayPool<byte>.Shared.Return(_output);
             _output = grown;
         }
-        reply.CopyTo(_output.AsSpan(_outputLength));
-        _outputLength += reply.Length;
+        request.WriteReply(_output.AsSpan(_outputLength, length));
+        _outputLength += length;
     }
 
     private void FlushPosted()
@@ -358,7 +358,7 @@ internal sealed partial class NbdConnection
         }
     }
 
-    private NbdRequest RentRequest() => _pool.TryPop(out var request) ? request : new NbdRequest();
+    private NbdRequest RentRequest() => _pool.TryPop(out var request) ? request : new NbdRequest(_structuredReplies, _contexts);
 
     private void ReturnRequest(NbdRequest request)
     {

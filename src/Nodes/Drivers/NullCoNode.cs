@@ -40,4 +40,14 @@ public sealed class NullCoNode(NodeSettings settings) : BlockNode(settings)
         CheckRange(offset, length);
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// As QEMU's null-co answers: zeroes it holds with <c>read-zeroes=on</c>; otherwise neither
+    /// data nor zeroes, not allocated (reads return whatever the buffer held).
+    /// </summary>
+    public override ValueTask<BlockStatus> BlockStatusAsync(long offset, long length)
+    {
+        CheckStatusRange(offset, length);
+        return ValueTask.FromResult(new BlockStatus(Math.Min(length, Length - offset), Data: false, Zero: _readZeroes, Allocated: _readZeroes));
+    }
 }

@@ -45,14 +45,23 @@ public sealed class NbdHost : IAsyncDisposable
     {
         Fixture.Host.Disk.Create($"{name}.img", size);
         await AddNodeAsync($"{name}-file", "file", ("filename", $"{name}.img"));
-        await Fixture.Host.Graph.Ask<WriteCompleted>(new AddExport($"{name}-export", $"{name}-file", name, writable), Timeout);
+        await AddExportAsync(name, $"{name}-file", writable);
     }
 
-    public async Task AddNodeAsync(string node, string driver, params (string Key, string Value)[] options)
+    public Task AddNodeAsync(string node, string driver, params (string Key, string Value)[] options) =>
+        AddNodeAsync(node, driver, options, []);
+
+    /// <summary>Adds a node on io0 with <paramref name="children"/> (role, node-name), as blockdev-add does.</summary>
+    public async Task AddNodeAsync(string node, string driver, (string Key, string Value)[] options, (string Role, string Child)[] children)
     {
         var settings = options.Aggregate(ImmutableSortedDictionary<string, string>.Empty, (all, o) => all.Add(o.Key, o.Value));
-        await Fixture.Host.Graph.Ask<WriteCompleted>(new AddNode(node, driver, settings, Fixture.Host.Runtime.Host, "io0", ImmutableSortedDictionary<string, string>.Empty), Timeout);
+        var roles = children.Aggregate(ImmutableSortedDictionary<string, string>.Empty, (all, c) => all.Add(c.Role, c.Child));
+        await Fixture.Host.Graph.Ask<WriteCompleted>(new AddNode(node, driver, settings, Fixture.Host.Runtime.Host, "io0", roles), Timeout);
     }
+
+    /// <summary>Exports <paramref name="node"/> as <paramref name="name"/>.</summary>
+    public Task AddExportAsync(string name, string node, bool writable = false) =>
+        Fixture.Host.Graph.Ask<WriteCompleted>(new AddExport($"{name}-export", node, name, writable), Timeout);
 
     public async ValueTask DisposeAsync()
     {
