@@ -10,7 +10,7 @@ public sealed class NbdQsdComparisonTests(QsdComparisonFixture servers) : IClass
 {
     public static TheoryData<string> Exports => [.. QsdComparisonFixture.Exports];
 
-    /// <summary>The exports whose bytes are defined: null-co without read-zeroes reads as whatever its buffer held.</summary>
+    /// <summary>The exports whose bytes are defined on both servers: qsd reads null-co without read-zeroes as whatever its buffer held (ours clears it).</summary>
     public static TheoryData<string> ExportsWithContent => [.. QsdComparisonFixture.Exports.Where(e => e != "null")];
 
     [NbdClientTheory("nbdinfo", "qemu-storage-daemon", "qemu-img", "qemu-io")]
