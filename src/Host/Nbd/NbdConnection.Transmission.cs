@@ -160,8 +160,8 @@ internal sealed partial class NbdConnection
         {
             not (CmdRead or CmdWrite or CmdFlush or CmdTrim or CmdWriteZeroes or CmdBlockStatus) => (EInval, "unknown command"),
             CmdRead or CmdWrite when length > MaxPayload => (EInval, "request larger than the maximum block size"),
-            _ when offset > long.MaxValue - uint.MaxValue => (EInval, "offset out of range"),
             CmdWrite or CmdTrim or CmdWriteZeroes when !writable => (EPerm, "the export is read-only"),
+            _ when offset > long.MaxValue - uint.MaxValue => (NbdRequest.PastTheEnd(type), "offset out of range"),
             CmdBlockStatus when _contexts == NbdMetaContexts.None => (EInval, "BLOCK_STATUS without a metadata context selected for this export"),
             CmdBlockStatus when length == 0 => (EInval, "BLOCK_STATUS needs a non-zero length"),
             _ => (0u, null),

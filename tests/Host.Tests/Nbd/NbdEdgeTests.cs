@@ -16,6 +16,7 @@ public sealed class NbdEdgeTests
     private const ushort WriteZeroes = 6;
     private const uint EPerm = 1;
     private const uint EInval = 22;
+    private const uint ENoSpc = 28;
     private const uint EShutdown = 108;
 
     [Fact]
@@ -59,6 +60,30 @@ public sealed class NbdEdgeTests
 
         Assert.Equal((0u, 4ul), await client.ReadReplyAsync());
         Assert.Equal([1, 2, 3, 4], await client.ReadAsync(4));
+    }
+
+    /// <summary>The spec: ENOSPC for a write past the end, as a full disk answers; EINVAL for reads and trims; EPERM first on a read-only export.</summary>
+    [Fact]
+    public async Task Writes_past_the_end_get_ENOSPC_reads_and_trims_EINVAL_and_read_only_EPERM()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await nbd.AddFileExportAsync("ro0", 1 << 20, writable: false);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await using var readOnly = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.GoAsync("disk0");
+        await readOnly.GoAsync("ro0");
+        const ulong huge = 1UL << 63;
+
+        await client.SendRequestAsync(Write, handle: 1, offset: (1 << 20) - 2, length: 4, payload: [1, 2, 3, 4]);
+        await client.SendRequestAsync(WriteZeroes, handle: 2, offset: huge, length: 512);
+        await client.SendRequestAsync(Read, handle: 3, offset: huge, length: 512);
+        await client.SendRequestAsync(Trim, handle: 4, offset: 1 << 20, length: 1);
+        await readOnly.SendRequestAsync(Write, handle: 5, offset: huge, length: 4, payload: [1, 2, 3, 4]);
+        var replies = new[] { await client.ReadReplyAsync(), await client.ReadReplyAsync(), await client.ReadReplyAsync(), await client.ReadReplyAsync() };
+
+        Assert.Equal([(ENoSpc, 1ul), (ENoSpc, 2ul), (EInval, 3ul), (EInval, 4ul)], replies.OrderBy(r => r.Handle));
+        Assert.Equal((EPerm, 5ul), await readOnly.ReadReplyAsync());
     }
 
     [Fact]
