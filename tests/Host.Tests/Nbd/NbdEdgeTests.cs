@@ -12,6 +12,7 @@ public sealed class NbdEdgeTests
 {
     private const ushort Read = 0;
     private const ushort Write = 1;
+    private const ushort Flush = 3;
     private const ushort Trim = 4;
     private const ushort WriteZeroes = 6;
     private const uint EPerm = 1;
@@ -84,6 +85,34 @@ public sealed class NbdEdgeTests
 
         Assert.Equal([(ENoSpc, 1ul), (ENoSpc, 2ul), (EInval, 3ul), (EInval, 4ul)], replies.OrderBy(r => r.Handle));
         Assert.Equal((EPerm, 5ul), await readOnly.ReadReplyAsync());
+    }
+
+    /// <summary>The spec asks EINVAL for a flag a command does not take; FUA goes with every command.</summary>
+    [Fact]
+    public async Task A_flag_the_command_does_not_take_gets_EINVAL_and_the_refused_writes_payload_is_skipped()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.GoAsync("disk0");
+        const ushort fua = 1, noHole = 2, df = 4, reqOne = 8, fastZero = 16;
+
+        await client.SendRequestAsync(Read, handle: 1, offset: 0, length: 4, flags: df); // no structured replies
+        await client.SendRequestAsync(Write, handle: 2, offset: 0, length: 4, payload: [9, 9, 9, 9], flags: reqOne);
+        await client.SendRequestAsync(WriteZeroes, handle: 3, offset: 0, length: 4, flags: fastZero); // not offered
+        await client.SendRequestAsync(Flush, handle: 4, offset: 0, length: 0, flags: 1 << 9);
+        await client.SendRequestAsync(Trim, handle: 5, offset: 0, length: 4, flags: noHole);
+        await client.SendRequestAsync(WriteZeroes, handle: 6, offset: 4, length: 4, flags: noHole | fua);
+        var replies = new List<(uint Error, ulong Handle)>();
+        for (var i = 0; i < 6; i++)
+        {
+            replies.Add(await client.ReadReplyAsync());
+        }
+        await client.SendRequestAsync(Read, handle: 7, offset: 0, length: 4, flags: fua);
+
+        Assert.Equal([(EInval, 1ul), (EInval, 2ul), (EInval, 3ul), (EInval, 4ul), (EInval, 5ul), (0u, 6ul)], replies.OrderBy(r => r.Handle));
+        Assert.Equal((0u, 7ul), await client.ReadReplyAsync());
+        Assert.Equal([0, 0, 0, 0], await client.ReadAsync(4));
     }
 
     [Fact]
