@@ -19,6 +19,7 @@ public sealed class NbdEdgeTests
     private const uint EInval = 22;
     private const uint ENoSpc = 28;
     private const uint EShutdown = 108;
+    private const uint RepErrTooBig = 0x80000009;
 
     [Fact]
     public async Task A_write_to_a_read_only_export_gets_EPERM_and_the_stream_stays_in_sync()
@@ -195,6 +196,71 @@ public sealed class NbdEdgeTests
 
         Assert.Contains("0x80000006", error.Message);
         Assert.Equal((0u, 1ul), await client.ReadReplyAsync());
+    }
+
+    /// <summary>The spec: up to 32 MiB is no attack. Past the 64 KiB we parse, the data is read past and refused.</summary>
+    [Fact]
+    public async Task An_option_over_64_KiB_is_refused_with_TOO_BIG_and_a_failed_SET_META_CONTEXT_selects_nothing()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.SendClientFlagsAsync();
+        await client.OptionAsync(8, []); // NBD_OPT_STRUCTURED_REPLY
+        await client.OptionAsync(10, RawNbdClient.MetaContextData("disk0", "base:allocation"));
+        var queries = Enumerable.Repeat("base:allocation", 4000).ToArray(); // 76 KiB
+
+        var tooBig = await client.OptionAsync(10, RawNbdClient.MetaContextData("disk0", queries));
+        var unknown = await client.OptionAsync(0x4242, new byte[1 << 20]);
+        await client.GoAgainAsync("disk0");
+        await client.SendRequestAsync(7, handle: 1, offset: 0, length: 512); // NBD_CMD_BLOCK_STATUS
+        var status = await client.ReadChunkAsync();
+
+        Assert.Equal(RepErrTooBig, tooBig.Single().Type);
+        Assert.Equal(RepErrTooBig, unknown.Single().Type);
+        Assert.Equal((0x8001, 1ul), (status.Type, status.Handle)); // NBD_REPLY_TYPE_ERROR: no context is selected
+        Assert.Equal(EInval, BinaryPrimitives.ReadUInt32BigEndian(status.Payload));
+    }
+
+    [Fact]
+    public async Task An_option_announcing_more_than_32_MiB_closes_the_connection_without_waiting_for_its_data()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.SendClientFlagsAsync();
+        var header = new byte[16];
+        BinaryPrimitives.WriteUInt64BigEndian(header, 0x49484156454F5054UL);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(8), 3); // NBD_OPT_LIST
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(12), uint.MaxValue);
+
+        await client.WriteAsync(header);
+
+        Assert.True(await client.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task A_client_stalled_inside_an_option_holds_up_no_one_and_may_finish_later()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await using var stalled = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await stalled.SendClientFlagsAsync();
+        var go = new byte[16 + 4 + 5 + 2];
+        BinaryPrimitives.WriteUInt64BigEndian(go, 0x49484156454F5054UL);
+        BinaryPrimitives.WriteUInt32BigEndian(go.AsSpan(8), 7); // NBD_OPT_GO
+        BinaryPrimitives.WriteUInt32BigEndian(go.AsSpan(12), 4 + 5 + 2);
+        BinaryPrimitives.WriteUInt32BigEndian(go.AsSpan(16), 5);
+        "disk0"u8.CopyTo(go.AsSpan(20));
+        await stalled.WriteAsync(go[..22]);
+
+        await using var other = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await other.GoAsync("disk0");
+        await other.SendRequestAsync(Read, handle: 1, offset: 0, length: 16);
+        var otherRead = await other.ReadReplyAsync();
+        await stalled.WriteAsync(go[22..]);
+
+        Assert.Equal((0u, 1ul), otherRead);
+        Assert.Equal(1u, (await stalled.ReadOptionRepliesAsync(7))[^1].Type); // NBD_REP_ACK
     }
 
     [Fact]
