@@ -35,8 +35,8 @@ internal sealed partial class NbdConnection
     private readonly byte[] _input = new byte[InputSize];
     private int _inputStart;
     private int _inputEnd;
-    private byte[] _output = ArrayPool<byte>.Shared.Rent(OutputSize);
-    private byte[] _spare = ArrayPool<byte>.Shared.Rent(OutputSize);
+    private byte[] _output = [];
+    private byte[] _spare = [];
     private int _outputLength;
     private int _inFlight;
     private bool _sending;
@@ -60,6 +60,10 @@ internal sealed partial class NbdConnection
         {
             throw new NbdProtocolException($"export '{export.Name}' was removed during the handshake");
         }
+        // Rented here, where the finally below gives them back: a client that never gets this far
+        // (refused in the handshake, or only listing) takes none.
+        _output = ArrayPool<byte>.Shared.Rent(OutputSize);
+        _spare = ArrayPool<byte>.Shared.Rent(OutputSize);
         var disconnected = false;
         try
         {
