@@ -40,7 +40,15 @@ public sealed class NbdFuzzSession : IAsyncDisposable
     public static async Task<(string? Failure, byte[]? Slot)> RunAsync(string socketPath, NbdFuzzCase @case)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            return ($"the server took no new connection: {e.Message}", null);
+        }
         await using var session = new NbdFuzzSession(socketPath, @case, socket);
         var step = 0;
         try
@@ -53,7 +61,7 @@ public sealed class NbdFuzzSession : IAsyncDisposable
             }
             return (null, session._slot);
         }
-        catch (Exception e) when (e is Mismatch or IOException or SocketException or OperationCanceledException)
+        catch (Exception e) when (e is Mismatch or IOException or SocketException or OperationCanceledException or NbdClientException)
         {
             var what = e switch
             {
