@@ -45,7 +45,8 @@ internal sealed partial class NbdConnection
             var length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(12));
             if (length > MaxOptionLength)
             {
-                throw new NbdProtocolException($"option {option} of {length} bytes");
+                await RefuseLongOptionAsync(option, length, fixedNewstyle);
+                continue;
             }
             var data = new byte[length];
             await ReadExactlyAsync(data);
@@ -87,6 +88,30 @@ internal sealed partial class NbdConnection
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// An option with more data than we parse. The spec asks that payloads up to 32 MiB not be taken
+    /// for an attack, so that much is read past (a piece at a time, never held whole) and refused
+    /// with NBD_REP_ERR_TOO_BIG. Beyond it, or where no error reply exists (NBD_OPT_EXPORT_NAME, a
+    /// client without fixed newstyle), the connection is closed without reading on.
+    /// </summary>
+    private async Task RefuseLongOptionAsync(uint option, uint length, bool fixedNewstyle)
+    {
+        if (length > MaxPayload || option == OptExportName || !fixedNewstyle)
+        {
+            throw new NbdProtocolException($"option {option} of {length} bytes");
+        }
+        var sink = new byte[MaxOptionLength];
+        for (var left = (int)length; left > 0; left -= sink.Length)
+        {
+            await ReadExactlyAsync(sink.AsMemory(0, Math.Min(left, sink.Length)));
+        }
+        if (option == OptSetMetaContext)
+        {
+            ForgetMetaContexts();
+        }
+        await SendOptionErrorAsync(option, RepErrTooBig, $"option {option} has {length} bytes of data; this server takes up to {MaxOptionLength}");
     }
 
     /// <summary>NBD_OPT_EXPORT_NAME: no error reply exists, so an unknown export closes the connection.</summary>

@@ -41,8 +41,7 @@ internal sealed partial class NbdConnection
         var listing = option == OptListMetaContext;
         if (!listing)
         {
-            _metaContexts = NbdMetaContexts.None;
-            _metaExport = null;
+            ForgetMetaContexts();
             if (!_structuredReplies)
             {
                 await SendOptionErrorAsync(option, RepErrInvalid, "NBD_OPT_SET_META_CONTEXT needs NBD_OPT_STRUCTURED_REPLY first");
@@ -74,6 +73,13 @@ internal sealed partial class NbdConnection
             _metaContexts = selected;
             _metaExport = name;
         }
+    }
+
+    /// <summary>NBD_OPT_SET_META_CONTEXT replaces the selection even when it fails (the spec): none is left until one succeeds.</summary>
+    private void ForgetMetaContexts()
+    {
+        _metaContexts = NbdMetaContexts.None;
+        _metaExport = null;
     }
 
     /// <summary>

@@ -35,8 +35,8 @@ internal sealed partial class NbdConnection
     private readonly byte[] _input = new byte[InputSize];
     private int _inputStart;
     private int _inputEnd;
-    private byte[] _output = ArrayPool<byte>.Shared.Rent(OutputSize);
-    private byte[] _spare = ArrayPool<byte>.Shared.Rent(OutputSize);
+    private byte[] _output = [];
+    private byte[] _spare = [];
     private int _outputLength;
     private int _inFlight;
     private bool _sending;
@@ -60,6 +60,10 @@ internal sealed partial class NbdConnection
         {
             throw new NbdProtocolException($"export '{export.Name}' was removed during the handshake");
         }
+        // Rented here, where the finally below gives them back: a client that never gets this far
+        // (refused in the handshake, or only listing) takes none.
+        _output = ArrayPool<byte>.Shared.Rent(OutputSize);
+        _spare = ArrayPool<byte>.Shared.Rent(OutputSize);
         var disconnected = false;
         try
         {
@@ -87,7 +91,7 @@ internal sealed partial class NbdConnection
                     return "NBD_CMD_DISC";
                 }
 
-                var error = Validate(export.Writable, type, offset, length, out var message);
+                var error = Validate(export.Writable, flags, type, offset, length, out var message);
                 await WaitForReaderAsync(static c => c._inFlight < MaxInFlight);
                 var request = RentRequest();
                 request.Reset(flags, type, handle, (long)offset, length, error, message);
@@ -154,20 +158,34 @@ internal sealed partial class NbdConnection
     /// and the <paramref name="message"/> a structured reply carries (constant strings: the
     /// request loop does not allocate for them).
     /// </summary>
-    private uint Validate(bool writable, ushort type, ulong offset, uint length, out string? message)
+    private uint Validate(bool writable, ushort flags, ushort type, ulong offset, uint length, out string? message)
     {
         (var error, message) = type switch
         {
             not (CmdRead or CmdWrite or CmdFlush or CmdTrim or CmdWriteZeroes or CmdBlockStatus) => (EInval, "unknown command"),
             CmdRead or CmdWrite when length > MaxPayload => (EInval, "request larger than the maximum block size"),
-            _ when offset > long.MaxValue - uint.MaxValue => (EInval, "offset out of range"),
             CmdWrite or CmdTrim or CmdWriteZeroes when !writable => (EPerm, "the export is read-only"),
+            _ when offset > long.MaxValue - uint.MaxValue => (NbdRequest.PastTheEnd(type), "offset out of range"),
             CmdBlockStatus when _contexts == NbdMetaContexts.None => (EInval, "BLOCK_STATUS without a metadata context selected for this export"),
             CmdBlockStatus when length == 0 => (EInval, "BLOCK_STATUS needs a non-zero length"),
+            _ when (flags & ~FlagsOf(type)) != 0 => (EInval, "a command flag this command does not take"),
             _ => (0u, null),
         };
         return error;
     }
+
+    /// <summary>
+    /// The command flags <paramref name="type"/> takes here; the spec asks EINVAL for any other (as
+    /// QEMU answers): FUA on every command, DF on READ once structured replies are on, NO_HOLE on
+    /// WRITE_ZEROES, REQ_ONE on BLOCK_STATUS. FAST_ZERO is not offered, so never taken.
+    /// </summary>
+    private ushort FlagsOf(ushort type) => (ushort)(CmdFlagFua | type switch
+    {
+        CmdRead when _structuredReplies => CmdFlagDf,
+        CmdWriteZeroes => CmdFlagNoHole,
+        CmdBlockStatus => CmdFlagReqOne,
+        _ => 0,
+    });
 
     /// <summary>Sends the replies so far, then receives whatever the client has sent (at least one byte).</summary>
     private async ValueTask ReceiveMoreAsync()

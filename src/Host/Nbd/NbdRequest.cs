@@ -240,6 +240,12 @@ internal sealed class NbdRequest
         return length;
     }
 
+    /// <summary>
+    /// The error for a request reaching past the export's end: the spec asks NBD_ENOSPC for writes
+    /// (as a full disk would answer), NBD_EINVAL for the rest; QEMU answers WRITE_ZEROES as a write.
+    /// </summary>
+    public static uint PastTheEnd(ushort type) => type is CmdWrite or CmdWriteZeroes ? ENoSpc : EInval;
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ExecuteAsync(BlockNode node)
     {
@@ -247,7 +253,7 @@ internal sealed class NbdRequest
         // now: a filter inserted since the handshake may not have the same length.
         if (Type != CmdFlush && (Offset > node.Length || Length > node.Length - Offset))
         {
-            Fail(EInval, $"request at {Offset}+{Length} is outside the export's {node.Length} bytes");
+            Fail(PastTheEnd(Type), $"request at {Offset}+{Length} is outside the export's {node.Length} bytes");
             return false;
         }
         var fua = (Flags & CmdFlagFua) != 0;

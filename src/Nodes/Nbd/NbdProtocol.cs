@@ -38,6 +38,7 @@ public static class NbdProtocol
     public const uint RepErrUnsup = 0x80000001;
     public const uint RepErrInvalid = 0x80000003;
     public const uint RepErrUnknown = 0x80000006;
+    public const uint RepErrTooBig = 0x80000009;
 
     public const ushort InfoExport = 0;
     public const ushort InfoBlockSize = 3;
@@ -116,8 +117,9 @@ public static class NbdProtocol
     public const int MaxPayload = 32 << 20;
 
     /// <summary>
-    /// The largest option payload we read; names are at most 4096 bytes, so anything much
-    /// bigger is a client we will not let make us allocate.
+    /// The largest option payload we parse; names are at most 4096 bytes, so anything much bigger
+    /// is a client we will not let make us allocate. Longer ones, up to <see cref="MaxPayload"/>,
+    /// are read past and refused with <see cref="RepErrTooBig"/>.
     /// </summary>
     public const int MaxOptionLength = 64 << 10;
 

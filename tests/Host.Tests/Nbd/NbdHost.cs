@@ -63,6 +63,22 @@ public sealed class NbdHost : IAsyncDisposable
     public Task AddExportAsync(string name, string node, bool writable = false) =>
         Fixture.Host.Graph.Ask<WriteCompleted>(new AddExport($"{name}-export", node, name, writable), Timeout);
 
+    /// <summary>
+    /// Whether the server's connection count falls to zero (within <see cref="Timeout"/>) once the
+    /// clients have gone: a connection the server kept (a handshake or reader loop that missed its
+    /// client's end) would stay.
+    /// </summary>
+    public async Task<bool> AllConnectionsEndAsync()
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        while (Server.ConnectionCount > 0 && !timeout.IsCancellationRequested)
+        {
+            // The server says nothing when a connection ends; its count is all there is to look at.
+            await Task.Delay(10, CancellationToken.None);
+        }
+        return Server.ConnectionCount == 0;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Server.StopAsync();

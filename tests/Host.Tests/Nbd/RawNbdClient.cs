@@ -54,6 +54,12 @@ public sealed class RawNbdClient : IAsyncDisposable
         BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(12), (uint)data.Length);
         data.CopyTo(message, 16);
         await WriteAsync(message);
+        return await ReadOptionRepliesAsync(option);
+    }
+
+    /// <summary>Reads the replies to option <paramref name="option"/> up to the ACK or the first error.</summary>
+    public async Task<List<(uint Type, byte[] Payload)>> ReadOptionRepliesAsync(uint option)
+    {
         var replies = new List<(uint Type, byte[] Payload)>();
         while (true)
         {
