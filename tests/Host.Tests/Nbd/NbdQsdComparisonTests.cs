@@ -41,7 +41,11 @@ public sealed class NbdQsdComparisonTests(QsdComparisonFixture servers) : IClass
         Assert.True(fromOurs.ExitCode == 0, fromOurs.ToString());
         Assert.True(fromQsd.ExitCode == 0, fromQsd.ToString());
         Assert.Equal(await File.ReadAllBytesAsync(qsd), await File.ReadAllBytesAsync(ours));
-        Assert.Equal(await AllocatedBytesAsync(qsd), await AllocatedBytesAsync(ours));
+        // Within a few blocks: the file system may allocate a copy a block more or less depending
+        // on the order nbdcopy's writes land in (seen: ours 4 KiB less, now and then). A copy that
+        // lost its holes would take megabytes more.
+        var (spaceOfOurs, spaceOfQsds) = (await AllocatedBytesAsync(ours), await AllocatedBytesAsync(qsd));
+        Assert.True(spaceOfOurs <= spaceOfQsds + (64 << 10), $"our copy takes {spaceOfOurs} bytes, qsd's {spaceOfQsds}");
     }
 
     [NbdClientTheory("qemu-storage-daemon", "qemu-img", "qemu-io")]
