@@ -318,7 +318,7 @@ public sealed class NbdNode : BlockNode
         {
             try
             {
-                return await NbdClient.ConnectAsync(_options.Server, _options.Export, MaxInFlight, _options.TlsCreds?.ClientOptions(_options.TlsHostname), cancellationToken).ConfigureAwait(false);
+                return await NbdClient.ConnectAsync(_options.Server, _options.Export, MaxInFlight, _options.Tls, cancellationToken).ConfigureAwait(false);
             }
             catch (NbdClientException e) when (e.Failure == NbdFailure.ConnectionLost && (limit == Timeout.InfiniteTimeSpan || clock.GetElapsedTime(started) < limit))
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Nodes.Tls;
 
@@ -16,9 +17,12 @@ namespace Nodes.Drivers;
 /// <param name="OpenTimeout">How long opening keeps trying to connect (<c>open-timeout</c>, in seconds; 0: one try).</param>
 /// <param name="ReadOnly">The node takes no writes (<c>read-only</c>).</param>
 /// <param name="AutoReadOnly">A read-only export makes a read-only node rather than a failed open (<c>auto-read-only</c>).</param>
-/// <param name="TlsCreds">The client credentials <c>tls-creds</c> names: the connection starts TLS before anything else; null for plain NBD.</param>
-/// <param name="TlsHostname">The name the server's certificate must carry (<c>tls-hostname</c>, by default <c>server.host</c>; none on a Unix socket, as in QEMU).</param>
-public sealed record NbdNodeOptions(EndPoint Server, string Address, string Export, TimeSpan ReconnectDelay, TimeSpan OpenTimeout, bool ReadOnly, bool AutoReadOnly, TlsCredsX509? TlsCreds = null, string? TlsHostname = null)
+/// <param name="Tls">
+/// With <c>tls-creds</c>, how the connection starts TLS before anything else: the client
+/// credentials it names, and the name the server's certificate must carry (<c>tls-hostname</c>,
+/// by default <c>server.host</c>); null for plain NBD.
+/// </param>
+public sealed record NbdNodeOptions(EndPoint Server, string Address, string Export, TimeSpan ReconnectDelay, TimeSpan OpenTimeout, bool ReadOnly, bool AutoReadOnly, SslClientAuthenticationOptions? Tls = null)
 {
     /// <summary>The keys QEMU's nbd driver takes besides <c>server.*</c>, with the generic blockdev options.</summary>
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
@@ -47,7 +51,9 @@ public sealed record NbdNodeOptions(EndPoint Server, string Address, string Expo
             throw new ArgumentException($"Node '{settings.Name}': option '{key}' is not supported yet: the nbd driver reads no dirty bitmaps");
         }
         var (server, address) = ParseServer(settings);
-        var creds = options.GetValueOrDefault("tls-creds") is { } id ? tlsCreds.Get(id, TlsEndpoint.Client) : null;
+        // QEMU checks the server's certificate against server.host unless tls-hostname says otherwise; a Unix socket has no host.
+        var hostname = options.GetValueOrDefault("tls-hostname") ?? (server is UnixDomainSocketEndPoint ? null : options["server.host"]);
+        var tls = options.GetValueOrDefault("tls-creds") is { } id ? tlsCreds.Get(id, TlsEndpoint.Client).ClientOptions(hostname) : null;
         return new NbdNodeOptions(
             server,
             address,
@@ -56,8 +62,7 @@ public sealed record NbdNodeOptions(EndPoint Server, string Address, string Expo
             Seconds(settings, "open-timeout"),
             settings.GetBool("read-only", false),
             settings.GetBool("auto-read-only", false),
-            creds,
-            options.GetValueOrDefault("tls-hostname") ?? (server is UnixDomainSocketEndPoint ? null : options["server.host"]));
+            tls);
     }
 
     /// <summary>QEMU's <c>SocketAddress</c> of the types a block device can use: <c>unix</c> (path) and <c>inet</c> (host, port).</summary>

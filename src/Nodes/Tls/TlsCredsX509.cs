@@ -14,8 +14,7 @@ namespace Nodes.Tls;
 /// certificate that chains to the CA, or the handshake fails.</item>
 /// <item>client endpoint: <c>ca-cert.pem</c>, required; <c>client-cert.pem</c> and
 /// <c>client-key.pem</c> when both are there. With <c>verify-peer</c> the server's certificate
-/// must chain to the CA and name the host connected to (when there is one: not on a Unix socket
-/// without <c>tls-hostname</c>, as in QEMU).</item>
+/// must chain to the CA and name the host connected to (on a Unix socket, <c>tls-hostname</c>).</item>
 /// </list>
 /// TLS 1.2 and 1.3 only (the NBD spec's floor). <c>dh-params.pem</c> is not read (.NET negotiates
 /// ECDHE); <c>ca-crl.pem</c> is refused rather than ignored, since ignoring it would let revoked
@@ -139,23 +138,28 @@ public sealed class TlsCredsX509
 
     /// <summary>
     /// What a client hands <see cref="SslStream.AuthenticateAsClientAsync(SslClientAuthenticationOptions, CancellationToken)"/>
-    /// to reach a server that should be <paramref name="hostname"/> (null: no name to check, only the CA).
+    /// to reach a server whose certificate must name <paramref name="hostname"/>. With
+    /// <see cref="VerifyPeer"/> a name is required, as in QEMU: without one, any certificate the
+    /// CA signed (a client's too) would pass for the server's.
     /// </summary>
+    /// <exception cref="ArgumentException">No <paramref name="hostname"/> to check, in QEMU's words.</exception>
     public SslClientAuthenticationOptions ClientOptions(string? hostname)
     {
         if (Endpoint != TlsEndpoint.Client)
         {
             throw new InvalidOperationException($"TLS credentials '{Id}' are for a server endpoint");
         }
-        var ignored = hostname is null ? SslPolicyErrors.RemoteCertificateNameMismatch : SslPolicyErrors.None;
-        var verify = VerifyPeer;
+        if (VerifyPeer && hostname is null)
+        {
+            throw new ArgumentException("No hostname for certificate validation");
+        }
         return new SslClientAuthenticationOptions
         {
             TargetHost = hostname ?? "",
             ClientCertificateContext = _own,
             EnabledSslProtocols = Protocols,
             CertificateChainPolicy = ChainPolicy(_ca),
-            RemoteCertificateValidationCallback = (_, _, _, errors) => !verify || (errors & ~ignored) == SslPolicyErrors.None,
+            RemoteCertificateValidationCallback = VerifyPeer ? static (_, _, _, errors) => errors == SslPolicyErrors.None : static (_, _, _, _) => true,
         };
     }
 
