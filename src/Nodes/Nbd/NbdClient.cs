@@ -11,7 +11,8 @@ namespace Nodes.Nbd;
 
 /// <summary>
 /// One NBD client connection (NetworkBlockDevice/nbd doc/proto.md): the fixed newstyle handshake
-/// with NBD_OPT_GO (after NBD_OPT_STARTTLS and a TLS handshake when asked to), then pipelined READ, WRITE, FLUSH, TRIM and WRITE_ZEROES with simple replies.
+/// with NBD_OPT_GO (after NBD_OPT_STARTTLS and a TLS handshake when asked to), then pipelined
+/// READ, WRITE, FLUSH, TRIM and WRITE_ZEROES with simple replies.
 /// Up to <c>maxInFlight</c> requests are on the wire at once; replies come back in any order and
 /// are matched by handle. Requests reuse their slots, so one in flight allocates nothing of its
 /// own. The demo drives it directly; the <c>nbd</c> driver (<see cref="Drivers.NbdNode"/>)
@@ -382,27 +383,15 @@ public sealed class NbdClient : IAsyncDisposable
 
         // NBD_OPT_GO: u32 name length, name, u16 number of information requests (none).
         var name = Encoding.UTF8.GetBytes(_export);
-        var option = new byte[16 + 4 + name.Length + 2];
-        BinaryPrimitives.WriteUInt64BigEndian(option, IHaveOpt);
-        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(8), OptGo);
-        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(12), (uint)(4 + name.Length + 2));
-        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(16), (uint)name.Length);
-        name.CopyTo(option, 20);
-        await _stream.WriteAsync(option, cancellationToken);
+        var go = new byte[4 + name.Length + 2];
+        BinaryPrimitives.WriteUInt32BigEndian(go, (uint)name.Length);
+        name.CopyTo(go, 4);
+        await SendOptionAsync(OptGo, go, cancellationToken);
 
-        var reply = new byte[20];
         var announced = false;
         while (true)
         {
-            await _stream.ReadExactlyAsync(reply, cancellationToken);
-            var type = BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(12));
-            var length = BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(16));
-            if (BinaryPrimitives.ReadUInt64BigEndian(reply) != OptionReplyMagic || BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(8)) != OptGo || length > MaxOptionLength)
-            {
-                throw new NbdClientException($"NBD export '{_export}': malformed reply to NBD_OPT_GO", NbdFailure.ProtocolViolation);
-            }
-            var payload = new byte[length];
-            await _stream.ReadExactlyAsync(payload, cancellationToken);
+            var (type, payload) = await ReadOptionReplyAsync(OptGo, "NBD_OPT_GO", cancellationToken);
             if (type == RepErrTlsReqd)
             {
                 throw new NbdClientException($"NBD export '{_export}': the server requires TLS (give the node tls-creds): {Encoding.UTF8.GetString(payload)}", NbdFailure.ProtocolViolation);
@@ -433,21 +422,9 @@ public sealed class NbdClient : IAsyncDisposable
     /// <summary>NBD_OPT_STARTTLS, then the TLS handshake; from here on <see cref="_stream"/> is the TLS stream.</summary>
     private async Task StartTlsAsync(SslClientAuthenticationOptions tls, CancellationToken cancellationToken)
     {
-        var option = new byte[16];
-        BinaryPrimitives.WriteUInt64BigEndian(option, IHaveOpt);
-        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(8), OptStartTls);
-        await _stream.WriteAsync(option, cancellationToken);
-        var reply = new byte[20];
-        await _stream.ReadExactlyAsync(reply, cancellationToken);
-        var type = BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(12));
-        var length = BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(16));
-        if (BinaryPrimitives.ReadUInt64BigEndian(reply) != OptionReplyMagic || BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(8)) != OptStartTls || length > MaxOptionLength)
-        {
-            throw new NbdClientException($"NBD export '{_export}': malformed reply to NBD_OPT_STARTTLS", NbdFailure.ProtocolViolation);
-        }
-        var payload = new byte[length];
-        await _stream.ReadExactlyAsync(payload, cancellationToken);
-        if (type != RepAck || length != 0)
+        await SendOptionAsync(OptStartTls, [], cancellationToken);
+        var (type, payload) = await ReadOptionReplyAsync(OptStartTls, "NBD_OPT_STARTTLS", cancellationToken);
+        if (type != RepAck || payload.Length != 0)
         {
             // QEMU's client gives up here too: falling back to plain text is what an attacker would want.
             throw new NbdClientException($"NBD export '{_export}': the server rejected the request to start TLS (0x{type:x8}): {Encoding.UTF8.GetString(payload)}", NbdFailure.ProtocolViolation);
@@ -463,6 +440,32 @@ public sealed class NbdClient : IAsyncDisposable
             throw new NbdClientException($"NBD export '{_export}': TLS handshake failed: {e.Message}", NbdFailure.ProtocolViolation, inner: e);
         }
         _stream = secure;
+    }
+
+    /// <summary>An option request: the magic, <paramref name="option"/>, and its <paramref name="data"/>.</summary>
+    private async Task SendOptionAsync(uint option, byte[] data, CancellationToken cancellationToken)
+    {
+        var message = new byte[16 + data.Length];
+        BinaryPrimitives.WriteUInt64BigEndian(message, IHaveOpt);
+        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(8), option);
+        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(12), (uint)data.Length);
+        data.CopyTo(message, 16);
+        await _stream.WriteAsync(message, cancellationToken);
+    }
+
+    /// <summary>One reply to <paramref name="option"/> (<paramref name="name"/> in errors): its type and payload.</summary>
+    private async Task<(uint Type, byte[] Payload)> ReadOptionReplyAsync(uint option, string name, CancellationToken cancellationToken)
+    {
+        var reply = new byte[20];
+        await _stream.ReadExactlyAsync(reply, cancellationToken);
+        var length = BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(16));
+        if (BinaryPrimitives.ReadUInt64BigEndian(reply) != OptionReplyMagic || BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(8)) != option || length > MaxOptionLength)
+        {
+            throw new NbdClientException($"NBD export '{_export}': malformed reply to {name}", NbdFailure.ProtocolViolation);
+        }
+        var payload = new byte[length];
+        await _stream.ReadExactlyAsync(payload, cancellationToken);
+        return (BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(12)), payload);
     }
 
     private static string CommandName(ushort type) => type switch

@@ -9,18 +9,7 @@
 set -euo pipefail
 rounds=${1:-3}
 size=1073741824
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-dotnet build "$root/src/Host" -c Release -v q -nologo >/dev/null
-host="$root/src/Host/bin/Release/net10.0/actors-host"
+source "$(dirname "$0")/nbd-lib.sh"
 
 # A CA, a server certificate for localhost and a client certificate, in QEMU's file names.
 pki() {
@@ -37,8 +26,6 @@ pki() {
     cp "$work/ca-cert.pem" "$work/$side/"
   done
 }
-
-wait_for() { for _ in $(seq 1 200); do [ -S "$1" ] && return 0; sleep 0.1; done; echo "no socket $1" >&2; exit 1; }
 
 # server name (ours|qsd) and tls (plain|tls) -> a server on $work/NAME-TLS.sock
 start() {

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Host.Cli;
+using Host.Tests.Cli;
 using Host.Tests.Nbd;
 using Host.Tests.Qmp;
 
@@ -110,14 +110,6 @@ public sealed class NbdTlsConfigTests(TlsPki pki) : IClassFixture<TlsPki>, IDisp
         ["endpoint"] = endpoint,
     };
 
-    /// <summary>Runs the host in-process; returns its exit code and the one line it wrote to the error writer.</summary>
-    private async Task<(int Code, string Line)> RunHostAsync(params string[] options)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await HostCommand.RunAsync(["--data-dir", Path.Combine(_root.FullName, "data"), .. options], output, error);
-        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"expected one line on the error writer, got:\n{error}");
-        return (code, lines[0].TrimEnd('\r'));
-    }
+    private Task<(int Code, string Line)> RunHostAsync(params string[] options) =>
+        RefusedStart.RunAsync(["--data-dir", Path.Combine(_root.FullName, "data"), .. options]);
 }

@@ -34,20 +34,8 @@ public sealed class NbdTlsDriverTests(TlsPki pki) : IClassFixture<TlsPki>, IDisp
         await using var qsd = await QemuStorageDaemon.StartAsync(qsdSocket,
             ["--blockdev", $"driver=file,node-name=f0,filename={image}", "--export", "type=nbd,id=e0,node-name=f0,name=base,writable=on"],
             pki.ServerDir);
-        await using var host = await QmpFixture.StartWithNbdServerAsync();
-        await using var qmp = await host.ConnectAsync();
-        var ourSocket = await ServeAsync(qmp, host, new JsonObject { ["type"] = "unix", ["path"] = qsdSocket }, "base", tlsHostname: "localhost");
-        try
-        {
-            await Tool("qemu-io", "-f", "raw", "-c", "write -P 0x7c 1M 1M", "-c", "read -P 0x7c 1M 1M", $"nbd+unix:///disk?socket={ourSocket}");
-
-            await Tool("qemu-io", "--object", $"tls-creds-x509,id=tls0,dir={pki.ClientDir},endpoint=client", "-c", "read -P 0x7c 1M 1M", "-c", "read -P 0 0 1M",
-                "--image-opts", $"driver=nbd,server.type=unix,server.path={qsdSocket},export=base,tls-creds=tls0,tls-hostname=localhost");
-        }
-        finally
-        {
-            await host.Host.Host.Runtime.CloseNodeAsync("remote");
-        }
+        await WriteThroughUsAndReadOverTlsAsync(new JsonObject { ["type"] = "unix", ["path"] = qsdSocket }, "base", "localhost",
+            $"driver=nbd,server.type=unix,server.path={qsdSocket},export=base,tls-hostname=localhost");
     }
 
     /// <summary>
@@ -69,20 +57,8 @@ public sealed class NbdTlsDriverTests(TlsPki pki) : IClassFixture<TlsPki>, IDisp
             "--export", "type=nbd,id=e0,node-name=f0,name=disk,writable=on");
         try
         {
-            await using var host = await QmpFixture.StartWithNbdServerAsync();
-            await using var qmp = await host.ConnectAsync();
-            var ourSocket = await ServeAsync(qmp, host, new JsonObject { ["type"] = "inet", ["host"] = "127.0.0.1", ["port"] = $"{port}" }, "disk");
-            try
-            {
-                await Tool("qemu-io", "-f", "raw", "-c", "write -P 0x3d 0 2M", "-c", "read -P 0x3d 0 2M", $"nbd+unix:///disk?socket={ourSocket}");
-
-                await Tool("qemu-io", "--object", $"tls-creds-x509,id=tls0,dir={pki.ClientDir},endpoint=client", "-c", "read -P 0x3d 0 2M", "-c", "read -P 0 2M 2M",
-                    "--image-opts", $"driver=nbd,server.type=inet,server.host=127.0.0.1,server.port={port},export=disk,tls-creds=tls0");
-            }
-            finally
-            {
-                await host.Host.Host.Runtime.CloseNodeAsync("remote");
-            }
+            await WriteThroughUsAndReadOverTlsAsync(new JsonObject { ["type"] = "inet", ["host"] = "127.0.0.1", ["port"] = $"{port}" }, "disk", null,
+                $"driver=nbd,server.type=inet,server.host=127.0.0.1,server.port={port},export=disk");
         }
         finally
         {
@@ -129,6 +105,29 @@ public sealed class NbdTlsDriverTests(TlsPki pki) : IClassFixture<TlsPki>, IDisp
         Assert.Contains("TLS handshake failed", wrongName.Desc);
         Assert.Equal(("GenericError", "No hostname for certificate validation"), noName);
         Assert.Empty(nodes.AsArray());
+    }
+
+    /// <summary>
+    /// Our host with an nbd node over TLS on <paramref name="server"/>'s <paramref name="export"/>
+    /// (<see cref="ServeAsync"/>): 1 MiB written through our export reads back from the server
+    /// over TLS, by qemu-io with <paramref name="serverImageOpts"/>, and the MiB before it as zeroes.
+    /// </summary>
+    private async Task WriteThroughUsAndReadOverTlsAsync(JsonObject server, string export, string? tlsHostname, string serverImageOpts)
+    {
+        await using var host = await QmpFixture.StartWithNbdServerAsync();
+        await using var qmp = await host.ConnectAsync();
+        var ourSocket = await ServeAsync(qmp, host, server, export, tlsHostname);
+        try
+        {
+            await Tool("qemu-io", "-f", "raw", "-c", "write -P 0x7c 1M 1M", "-c", "read -P 0x7c 1M 1M", $"nbd+unix:///disk?socket={ourSocket}");
+
+            await Tool("qemu-io", "--object", $"tls-creds-x509,id=tls0,dir={pki.ClientDir},endpoint=client", "-c", "read -P 0x7c 1M 1M", "-c", "read -P 0 0 1M",
+                "--image-opts", $"{serverImageOpts},tls-creds=tls0");
+        }
+        finally
+        {
+            await host.Host.Host.Runtime.CloseNodeAsync("remote");
+        }
     }
 
     /// <summary>

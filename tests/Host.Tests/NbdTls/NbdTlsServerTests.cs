@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Host.Tests.Nbd;
 using Nodes.Tls;
+using static Nodes.Nbd.NbdProtocol;
 
 namespace Host.Tests.NbdTls;
 
@@ -13,15 +14,6 @@ namespace Host.Tests.NbdTls;
 public sealed class NbdTlsServerTests(TlsPki pki) : IClassFixture<TlsPki>
 {
     private const int MiB = 1 << 20;
-    private const uint OptExportName = 1;
-    private const uint OptList = 3;
-    private const uint OptStartTls = 5;
-    private const uint OptInfo = 6;
-    private const uint OptGo = 7;
-    private const uint OptStructuredReply = 8;
-    private const uint OptListMetaContext = 9;
-    private const uint RepErrPolicy = 0x80000002;
-    private const uint RepErrTlsReqd = 0x80000005;
 
     private TlsCredsX509 ServerCreds(bool verifyPeer = true) => TlsCredsX509.Load("tls0", pki.ServerDir, TlsEndpoint.Server, verifyPeer);
 
@@ -163,6 +155,37 @@ public sealed class NbdTlsServerTests(TlsPki pki) : IClassFixture<TlsPki>
         Assert.True(good.ExitCode == 0, good.ToString());
     }
 
+    /// <summary>
+    /// Our own client over TLS (the nbd driver's): requests in flight both ways, then the server
+    /// stops with the connection open, and the stop closes it rather than waiting on it.
+    /// </summary>
+    [NbdClientFact("openssl")]
+    public async Task Stopping_the_server_closes_a_TLS_connection_in_transmission()
+    {
+        var nbd = await NbdHost.StartAsync(ServerCreds());
+        try
+        {
+            await nbd.AddFileExportAsync("disk0", 4 * MiB);
+            var creds = TlsCredsX509.Load("client0", pki.ClientDir, TlsEndpoint.Client);
+            await using var client = await Nodes.Nbd.NbdClient.ConnectAsync(
+                new System.Net.Sockets.UnixDomainSocketEndPoint(nbd.SocketPath), "disk0", maxInFlight: 8, creds.ClientOptions("localhost"), CancellationToken.None);
+            var data = Enumerable.Range(0, 256 << 10).Select(i => (byte)i).ToArray();
+            var back = new byte[data.Length];
+
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(i => client.WriteAsync(i * (long)data.Length, data).AsTask()));
+            await client.ReadAsync(3L * data.Length, back);
+            await nbd.Server.StopAsync().WaitAsync(NbdHost.Timeout);
+            var closed = await client.Closed.WaitAsync(NbdHost.Timeout);
+
+            Assert.Equal(data, back);
+            Assert.Equal(Nodes.Nbd.NbdFailure.ConnectionLost, closed.Failure);
+        }
+        finally
+        {
+            await nbd.DisposeAsync();
+        }
+    }
+
     private Task<QemuStorageDaemon> StartQsdAsync() => QemuStorageDaemon.StartAsync(
         Path.Combine(pki.Root, $"qsd-{Guid.NewGuid():N}.sock"),
         ["--blockdev", "driver=null-co,node-name=n0,size=4194304", "--export", "type=nbd,id=e0,node-name=n0,name=disk0"],
@@ -197,7 +220,7 @@ public sealed class NbdTlsServerTests(TlsPki pki) : IClassFixture<TlsPki>
         }
         var name = Encoding.UTF8.GetBytes("disk0");
         var exportName = new byte[16 + name.Length];
-        BinaryPrimitives.WriteUInt64BigEndian(exportName, 0x49484156454F5054UL);
+        BinaryPrimitives.WriteUInt64BigEndian(exportName, IHaveOpt);
         BinaryPrimitives.WriteUInt32BigEndian(exportName.AsSpan(8), OptExportName);
         BinaryPrimitives.WriteUInt32BigEndian(exportName.AsSpan(12), (uint)name.Length);
         name.CopyTo(exportName, 16);
