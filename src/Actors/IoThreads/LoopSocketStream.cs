@@ -4,6 +4,7 @@ namespace Actors.IoThreads;
 /// A <see cref="LoopSocket"/> as a <see cref="Stream"/>, for a layer that takes a stream (TLS's
 /// <c>SslStream</c>): its reads and writes wait on the socket's loop as the socket's own do.
 /// Asynchronous only (a synchronous call would block the loop); it does not own the socket.
+/// Cancellation tokens are not watched: closing the socket is what ends a wait.
 /// </summary>
 public sealed class LoopSocketStream(LoopSocket socket) : Stream
 {

@@ -25,9 +25,6 @@ public sealed class NbdServer(GraphRuntime runtime, ILogger? logger = null, TlsC
     /// <summary>Where the server listens once started: for TCP port 0, the port the system picked.</summary>
     public EndPoint? LocalEndPoint { get; private set; }
 
-    /// <summary>The credentials clients must start TLS with; null when the server speaks plain NBD.</summary>
-    public TlsCredsX509? TlsCreds => tlsCreds;
-
     /// <summary>Clients connected right now (in handshake or transmission).</summary>
     public int ConnectionCount => _connections.Count;
 
