@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Net.Security;
 using System.Text;
+using Actors.IoThreads;
 using Nodes.Graph;
 using Nodes.Runtime;
 using static Nodes.Nbd.NbdProtocol;
@@ -55,6 +57,11 @@ internal sealed partial class NbdConnection
                 // Without fixed newstyle the client cannot parse an error reply; closing is all we may do.
                 throw new NbdProtocolException($"option {option} from a client without fixed newstyle");
             }
+            if (_tlsCreds is not null && _tls is null && option is not (OptStartTls or OptAbort))
+            {
+                await RefuseBeforeTlsAsync(option);
+                continue;
+            }
             switch (option)
             {
                 case OptExportName:
@@ -81,7 +88,7 @@ internal sealed partial class NbdConnection
                     await MetaContextAsync(option, data);
                     break;
                 case OptStartTls:
-                    await SendOptionErrorAsync(option, RepErrUnsup, "TLS is not supported by this server");
+                    await StartTlsAsync(data);
                     break;
                 default:
                     await SendOptionErrorAsync(option, RepErrUnsup, $"option {option} is not supported");
@@ -112,6 +119,52 @@ internal sealed partial class NbdConnection
             ForgetMetaContexts();
         }
         await SendOptionErrorAsync(option, RepErrTooBig, $"option {option} has {length} bytes of data; this server takes up to {MaxOptionLength}");
+    }
+
+    /// <summary>
+    /// FORCEDTLS (the spec's name): before STARTTLS every option but ABORT is refused with
+    /// NBD_REP_ERR_TLS_REQD, so nothing about the exports, let alone their data, crosses in plain
+    /// text. NBD_OPT_EXPORT_NAME has no error reply: the connection closes.
+    /// </summary>
+    private Task RefuseBeforeTlsAsync(uint option) => option == OptExportName
+        ? throw new NbdProtocolException("NBD_OPT_EXPORT_NAME before TLS on a server that requires it")
+        : SendOptionErrorAsync(option, RepErrTlsReqd, $"Option 0x{option:x} not permitted before TLS");
+
+    /// <summary>
+    /// NBD_OPT_STARTTLS: acknowledged, then the TLS handshake on the same socket, and the rest of
+    /// the connection over it. A failed handshake closes the connection: past the ACK there is no
+    /// going back to plain text. Without credentials, and once TLS runs, QEMU's refusals.
+    /// </summary>
+    private async Task StartTlsAsync(byte[] data)
+    {
+        if (data.Length != 0)
+        {
+            await SendOptionErrorAsync(OptStartTls, RepErrInvalid, "NBD_OPT_STARTTLS takes no data");
+            return;
+        }
+        if (_tlsCreds is null)
+        {
+            await SendOptionErrorAsync(OptStartTls, RepErrPolicy, "TLS not configured");
+            return;
+        }
+        if (_tls is not null)
+        {
+            await SendOptionErrorAsync(OptStartTls, RepErrInvalid, "TLS already enabled");
+            return;
+        }
+        await SendOptionReplyAsync(OptStartTls, RepAck, []);
+        var tls = new SslStream(new LoopSocketStream(_io), leaveInnerStreamOpen: true);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(_tlsCreds.ServerOptions());
+        }
+        catch
+        {
+            tls.Dispose();
+            throw;
+        }
+        _tls = tls;
+        NbdLog.TlsStarted(_logger, _client, tls.SslProtocol.ToString(), tls.RemoteCertificate?.Subject ?? "no client certificate");
     }
 
     /// <summary>NBD_OPT_EXPORT_NAME: no error reply exists, so an unknown export closes the connection.</summary>

@@ -195,7 +195,7 @@ internal sealed partial class NbdConnection
         _inputStart = 0;
         _inputEnd = left;
         Flush();
-        var received = await _io.ReceiveAsync(_input.AsMemory(_inputEnd));
+        var received = await ReceiveAsync(_input.AsMemory(_inputEnd));
         if (received == 0)
         {
             throw new EndOfStreamException("the client closed its end");
@@ -226,7 +226,7 @@ internal sealed partial class NbdConnection
                 ? payload[(int)(length - left)..]
                 : _input.AsMemory(0, (int)Math.Min(left, InputSize));
             _inputStart = _inputEnd = 0;
-            var received = await _io.ReceiveAsync(target);
+            var received = await ReceiveAsync(target);
             if (received == 0)
             {
                 throw new EndOfStreamException("the client closed its end inside a WRITE payload");
@@ -336,11 +336,12 @@ internal sealed partial class NbdConnection
         {
             for (var sent = 0; sent < length;)
             {
-                sent += await _io.SendAsync(buffer.AsMemory(sent, length - sent));
+                sent += await SendSomeAsync(buffer.AsMemory(sent, length - sent));
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
+            // IOException: TLS wraps the socket's failure in one.
             _replyFailed = true;
             _outputLength = 0;
             Close();

@@ -5,7 +5,7 @@ namespace Nodes.Nbd;
 /// <summary>
 /// The numbers of the NBD protocol (NetworkBlockDevice/nbd doc/proto.md) that our server
 /// (src/Host/Nbd) and our client (<see cref="NbdClient"/>) speak: fixed newstyle handshake,
-/// simple and structured replies, metadata contexts for BLOCK_STATUS, no TLS. Every field on the
+/// simple and structured replies, metadata contexts for BLOCK_STATUS, TLS by NBD_OPT_STARTTLS. Every field on the
 /// wire is big-endian.
 /// </summary>
 public static class NbdProtocol
@@ -36,7 +36,9 @@ public static class NbdProtocol
     public const uint RepInfo = 3;
     public const uint RepMetaContext = 4;
     public const uint RepErrUnsup = 0x80000001;
+    public const uint RepErrPolicy = 0x80000002;
     public const uint RepErrInvalid = 0x80000003;
+    public const uint RepErrTlsReqd = 0x80000005;
     public const uint RepErrUnknown = 0x80000006;
     public const uint RepErrTooBig = 0x80000009;
 

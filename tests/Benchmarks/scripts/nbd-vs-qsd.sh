@@ -13,26 +13,14 @@
 set -euo pipefail
 rounds=${1:-3}
 count=${2:-100000}
-root=$(cd "$(dirname "$0")/../../.." && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/nbd-lib.sh"
 for tool in qemu-img qemu-storage-daemon nbdkit; do
   command -v "$tool" >/dev/null || { echo "$tool is missing (apt-get install qemu-utils qemu-system-common nbdkit)" >&2; exit 1; }
 done
 
-dotnet build "$root/src/Host" -c Release -v q -nologo >/dev/null
-host="$root/src/Host/bin/Release/net10.0/actors-host"
 servers=(ours qsd nbdkit)
 declare -A server_pid=()
 ticks=$(getconf CLK_TCK)
-
-wait_for() { for _ in $(seq 1 200); do [ -S "$1" ] && return 0; sleep 0.1; done; echo "no socket $1" >&2; exit 1; }
 
 # start_servers KIND: the three servers of one node kind, each on its own Unix socket (and file).
 start_servers() {

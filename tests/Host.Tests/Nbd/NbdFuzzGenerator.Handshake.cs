@@ -137,7 +137,7 @@ public sealed partial class NbdFuzzGenerator
     {
         Open();
         Send(Option(OptStartTls, []));
-        ExpectOption(OptStartTls, RepErrUnsup, RepErrPolicy);
+        ExpectOption(OptStartTls, RepErrPolicy);
         return "NBD_OPT_STARTTLS on a server without TLS";
     }
 

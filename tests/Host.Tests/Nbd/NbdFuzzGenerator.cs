@@ -26,9 +26,6 @@ public sealed partial class NbdFuzzGenerator
     public const long ControlOffset = 4 << 20;
     public const int SlotSize = 4096;
 
-    /// <summary>NBD_REP_ERR_POLICY: QEMU's answer to NBD_OPT_STARTTLS on a server without TLS (ours says UNSUP).</summary>
-    public const uint RepErrPolicy = 0x80000002;
-
     private const ushort CmdCache = 5;
     private const ushort CmdFlagFastZero = 1 << 4;
 

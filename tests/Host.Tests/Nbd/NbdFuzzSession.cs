@@ -350,7 +350,7 @@ public sealed class NbdFuzzSession : IAsyncDisposable
     {
         RepAck => "NBD_REP_ACK",
         RepErrUnsup => "NBD_REP_ERR_UNSUP",
-        NbdFuzzGenerator.RepErrPolicy => "NBD_REP_ERR_POLICY",
+        RepErrPolicy => "NBD_REP_ERR_POLICY",
         RepErrInvalid => "NBD_REP_ERR_INVALID",
         RepErrUnknown => "NBD_REP_ERR_UNKNOWN",
         RepErrTooBig => "NBD_REP_ERR_TOO_BIG",

@@ -26,13 +26,19 @@ public sealed class NbdHost : IAsyncDisposable
 
     public string SocketPath => Server.LocalEndPoint is UnixDomainSocketEndPoint unix ? unix.ToString() : throw new InvalidOperationException("not on a Unix socket");
 
-    public static async Task<NbdHost> StartAsync(bool tcp = false, params string[] ioThreads)
+    public static Task<NbdHost> StartAsync(bool tcp = false, params string[] ioThreads) => StartAsync(tlsCreds: null, tcp, ioThreads);
+
+    /// <summary>As <see cref="StartAsync(bool, string[])"/>; with <paramref name="tlsCreds"/> (a server endpoint's) clients must start TLS.</summary>
+    public static async Task<NbdHost> StartAsync(Nodes.Tls.TlsCredsX509? tlsCreds, bool tcp = false, params string[] ioThreads)
     {
         var fixture = await HostFixture.StartAsync(ioThreads);
-        var server = new NbdServer(fixture.Host.Runtime);
+        var server = new NbdServer(fixture.Host.Runtime, tlsCreds: tlsCreds);
         await server.StartAsync(tcp ? new IPEndPoint(IPAddress.Loopback, 0) : new UnixDomainSocketEndPoint(Path.Combine(fixture.DataDir, "nbd.sock")));
         return new NbdHost(fixture, server);
     }
+
+    /// <summary>The TCP port the server listens on (started with tcp).</summary>
+    public int Port => Server.LocalEndPoint is IPEndPoint ip ? ip.Port : throw new InvalidOperationException("not on TCP");
 
     /// <summary>The NBD URI of export <paramref name="name"/> on this server's Unix socket.</summary>
     public string Uri(string name) => $"nbd+unix:///{name}?socket={SocketPath}";

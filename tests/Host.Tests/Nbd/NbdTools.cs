@@ -2,7 +2,7 @@ using TestTools;
 
 namespace Host.Tests.Nbd;
 
-/// <summary>The real NBD tools from Debian the tests drive: qemu-img and qemu-io (qemu-utils), nbdinfo and nbdcopy (libnbd-bin), qemu-storage-daemon (qemu-system-common) as a server.</summary>
+/// <summary>The real NBD tools from Debian the tests drive: qemu-img and qemu-io (qemu-utils), nbdinfo and nbdcopy (libnbd-bin), qemu-storage-daemon (qemu-system-common) as a server, openssl for test certificates.</summary>
 public static class NbdTools
 {
     /// <summary>The Debian package that provides each tool, for the skip reason.</summary>
@@ -10,6 +10,7 @@ public static class NbdTools
     {
         "nbdinfo" or "nbdcopy" => "libnbd-bin",
         "qemu-storage-daemon" => "qemu-system-common",
+        "openssl" => "openssl",
         _ => "qemu-utils",
     };
 

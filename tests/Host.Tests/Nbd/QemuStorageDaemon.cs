@@ -23,11 +23,17 @@ public sealed class QemuStorageDaemon : IAsyncDisposable
 
     public string SocketPath { get; }
 
-    /// <summary>Starts the daemon with <paramref name="arguments"/> (blockdevs and exports) and waits until its socket takes connections.</summary>
-    public static async Task<QemuStorageDaemon> StartAsync(string socketPath, IEnumerable<string> arguments)
+    /// <summary>
+    /// Starts the daemon with <paramref name="arguments"/> (blockdevs and exports) and waits until
+    /// its socket takes connections; with <paramref name="tlsCredsDir"/>, its NBD server requires
+    /// TLS with the server credentials there (<c>tls-creds-x509</c> with QEMU's defaults).
+    /// </summary>
+    public static async Task<QemuStorageDaemon> StartAsync(string socketPath, IEnumerable<string> arguments, string? tlsCredsDir = null)
     {
+        string[] tls = tlsCredsDir is null ? [] : ["--object", $"tls-creds-x509,id=tls0,dir={tlsCredsDir},endpoint=server"];
         // The server first: qsd adds each --export to the NBD server started before it.
-        var process = ExternalTool.Start("qemu-storage-daemon", ["--nbd-server", $"addr.type=unix,addr.path={socketPath}", .. arguments]);
+        var process = ExternalTool.Start("qemu-storage-daemon", [
+            .. tls, "--nbd-server", $"addr.type=unix,addr.path={socketPath}" + (tlsCredsDir is null ? "" : ",tls-creds=tls0"), .. arguments]);
         var daemon = new QemuStorageDaemon(process, socketPath);
         try
         {
