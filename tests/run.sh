@@ -9,7 +9,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # Debian packages the tests use. Installed only when something is missing (as root, or with sudo).
 # docker-compose validates docker-compose.yml (no Docker engine needed, nor started);
 # qemu-system-common brings qemu-storage-daemon, the server the nbd driver's tests connect to.
-packages=(qemu-utils qemu-system-common libnbd-bin docker-compose)
+# openssl makes the CA and certificates of the NBD TLS tests.
+packages=(qemu-utils qemu-system-common libnbd-bin docker-compose openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -138,6 +138,12 @@ public sealed class Config
     /// <summary>The resolved config as HOCON text, keys in order; parsing it gives the same values.</summary>
     public string Render() => HoconRenderer.Render(Resolved);
 
+    /// <summary>
+    /// <see cref="Render"/> for showing (<c>--print-config</c>, logs): passwords, and the password
+    /// inside every <c>connection-string</c>, read <c>&lt;redacted&gt;</c>.
+    /// </summary>
+    public string RenderRedacted() => HoconRenderer.Render(Resolved, redactSecrets: true);
+
     /// <summary>Same as <see cref="Render"/>.</summary>
     public override string ToString() => Render();
 

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Actors.Config;
 
@@ -7,14 +8,22 @@ namespace Actors.Config;
 /// order, objects as <c>key { ... }</c>, arrays of simple values on one line, and strings quoted
 /// only when they would otherwise read as something else.
 /// </summary>
-internal static class HoconRenderer
+internal static partial class HoconRenderer
 {
     private const string Indent = "  ";
 
-    public static string Render(HoconObject root)
+    /// <summary>What a secret is printed as.</summary>
+    public const string Redacted = "<redacted>";
+
+    /// <summary>
+    /// <paramref name="root"/> as HOCON; with <paramref name="redactSecrets"/>, the value of every
+    /// key named <c>password</c> (or ending in <c>-password</c>) and the password inside every
+    /// <c>connection-string</c> read <see cref="Redacted"/>.
+    /// </summary>
+    public static string Render(HoconObject root, bool redactSecrets = false)
     {
         var text = new StringBuilder();
-        RenderFields(text, root, 0);
+        RenderFields(text, root, 0, redactSecrets);
         return text.ToString();
     }
 
@@ -55,17 +64,29 @@ internal static class HoconRenderer
         && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' || (allowDots && c == '.'))
         && text is not ("true" or "false" or "null");
 
-    private static void RenderFields(StringBuilder text, HoconObject obj, int depth)
+    private static void RenderFields(StringBuilder text, HoconObject obj, int depth, bool redactSecrets)
     {
         foreach (var (key, value) in obj.Fields)
         {
             Pad(text, depth).Append(RenderKey(key)).Append(value is HoconObject ? " " : " = ");
-            RenderValue(text, value, depth);
+            RenderValue(text, redactSecrets ? Redact(key, value) : value, depth, redactSecrets);
             text.Append('\n');
         }
     }
 
-    private static void RenderValue(StringBuilder text, HoconValue value, int depth)
+    private static HoconValue Redact(string key, HoconValue value) => value switch
+    {
+        HoconString { Value.Length: > 0 } secret when key.Equals("password", StringComparison.OrdinalIgnoreCase) || key.EndsWith("-password", StringComparison.OrdinalIgnoreCase) =>
+            new HoconString(Redacted, secret.Position),
+        HoconString connection when key == "connection-string" => new HoconString(ConnectionPassword().Replace(connection.Value, $"$1={Redacted}"), connection.Position),
+        _ => value,
+    };
+
+    // Npgsql's and SQLite's keywords for it: Password, Pwd.
+    [GeneratedRegex("(?i)\\b(password|pwd)\\s*=[^;]*")]
+    private static partial Regex ConnectionPassword();
+
+    private static void RenderValue(StringBuilder text, HoconValue value, int depth, bool redactSecrets)
     {
         switch (value)
         {
@@ -74,7 +95,7 @@ internal static class HoconRenderer
                 break;
             case HoconObject obj:
                 text.Append("{\n");
-                RenderFields(text, obj, depth + 1);
+                RenderFields(text, obj, depth + 1, redactSecrets);
                 Pad(text, depth).Append('}');
                 break;
             case HoconArray { Elements.Count: 0 }:
@@ -85,7 +106,7 @@ internal static class HoconRenderer
                 for (var i = 0; i < array.Elements.Count; i++)
                 {
                     text.Append(i == 0 ? "" : ", ");
-                    RenderValue(text, array.Elements[i], depth);
+                    RenderValue(text, array.Elements[i], depth, redactSecrets);
                 }
 
                 text.Append(']');
@@ -95,7 +116,7 @@ internal static class HoconRenderer
                 foreach (var element in array.Elements)
                 {
                     Pad(text, depth + 1);
-                    RenderValue(text, element, depth + 1);
+                    RenderValue(text, element, depth + 1, redactSecrets);
                     text.Append('\n');
                 }
 

@@ -33,7 +33,7 @@ public static class HostCommand
             return 1;
         }
 
-        await output.WriteLineAsync(config.Render());
+        await output.WriteLineAsync(config.RenderRedacted());
         if (options.PrintConfigOnly)
         {
             return 0;

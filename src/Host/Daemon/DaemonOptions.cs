@@ -13,8 +13,14 @@ public sealed record DaemonOptions
     /// <summary><c>--object iothread,id=io0</c>: the IoThreads to start, by id.</summary>
     public ImmutableArray<string> IoThreads { get; init; } = [];
 
+    /// <summary><c>--object tls-creds-x509,id=tls0,...</c>: TLS credentials, loaded before anything uses them.</summary>
+    public ImmutableArray<TlsCredsOption> TlsCreds { get; init; } = [];
+
     /// <summary><c>--nbd-server addr.type=unix,addr.path=SOCK</c> or <c>addr.type=inet,addr.host=H,addr.port=P</c>.</summary>
     public SocketAddress? NbdServer { get; init; }
+
+    /// <summary><c>--nbd-server ...,tls-creds=ID</c>: the server credentials clients must start TLS with.</summary>
+    public string? NbdServerTlsCreds { get; init; }
 
     public ImmutableArray<ExportOption> Exports { get; init; } = [];
 
@@ -24,16 +30,14 @@ public sealed record DaemonOptions
     /// <summary><c>--monitor chardev=ID</c>: the chardevs a QMP monitor listens on.</summary>
     public ImmutableArray<string> Monitors { get; init; } = [];
 
-    public bool IsEmpty => Blockdevs.IsEmpty && IoThreads.IsEmpty && NbdServer is null && Exports.IsEmpty && Monitors.IsEmpty;
+    public bool IsEmpty => Blockdevs.IsEmpty && IoThreads.IsEmpty && TlsCreds.IsEmpty && NbdServer is null && Exports.IsEmpty && Monitors.IsEmpty;
 
     /// <summary>Adds one daemon option; throws <see cref="ArgumentException"/> naming the option when it is malformed.</summary>
     public DaemonOptions With(string option, string value) => option switch
     {
         "--blockdev" => this with { Blockdevs = Blockdevs.Add(BlockdevOption.Parse(value)) },
-        "--object" => this with { IoThreads = IoThreads.Add(ParseObject(value)) },
-        "--nbd-server" => NbdServer is null
-            ? this with { NbdServer = SocketAddress.Parse(KeyValueList.Parse(value, option), "addr.", option) }
-            : throw new ArgumentException("--nbd-server: given twice"),
+        "--object" => WithObject(value),
+        "--nbd-server" => NbdServer is null ? WithNbdServer(value) : throw new ArgumentException("--nbd-server: given twice"),
         "--export" => this with { Exports = Exports.Add(ExportOption.Parse(value)) },
         "--chardev" => WithChardev(value),
         "--monitor" => this with { Monitors = Monitors.Add(ParseMonitor(value)) },
@@ -60,17 +64,46 @@ public sealed record DaemonOptions
         return this;
     }
 
-    private static string ParseObject(string value)
+    private DaemonOptions WithObject(string value)
     {
         var items = value.Split(',', 2);
-        if (items[0] != "iothread")
-        {
-            throw new ArgumentException($"--object: only 'iothread' objects are supported, got '{items[0]}'");
-        }
         var properties = KeyValueList.Parse(items.Length > 1 ? items[1] : "", "--object");
-        return properties.GetValueOrDefault("id") is { Length: > 0 } id
-            ? id
-            : throw new ArgumentException("--object: Parameter 'id' is missing");
+        switch (items[0])
+        {
+            case "iothread":
+                return properties.GetValueOrDefault("id") is { Length: > 0 } id
+                    ? this with { IoThreads = IoThreads.Add(id) }
+                    : throw new ArgumentException("--object: Parameter 'id' is missing");
+            case "tls-creds-x509":
+                var creds = TlsCredsOption.Parse(value, properties);
+                return TlsCreds.Any(c => c.Id == creds.Id) || IoThreads.Contains(creds.Id)
+                    ? throw new ArgumentException($"--object: attempt to add duplicate property '{creds.Id}' to object (type 'container')")
+                    : this with { TlsCreds = TlsCreds.Add(creds) };
+            default:
+                throw new ArgumentException($"--object: only 'iothread' and 'tls-creds-x509' objects are supported, got '{items[0]}'");
+        }
+    }
+
+    /// <summary>
+    /// qemu-storage-daemon's <c>--nbd-server</c> keys: <c>addr.*</c> and <c>tls-creds</c>; its
+    /// <c>tls-authz</c> and <c>max-connections</c> are refused, not ignored (a user would believe them in force).
+    /// </summary>
+    private DaemonOptions WithNbdServer(string value)
+    {
+        var properties = KeyValueList.Parse(value, "--nbd-server");
+        if (properties.ContainsKey("tls-authz"))
+        {
+            throw new ArgumentException("--nbd-server: 'tls-authz' is not supported (verify-peer on the tls-creds-x509 object admits only clients with a certificate from its CA)");
+        }
+        if (properties.ContainsKey("max-connections"))
+        {
+            throw new ArgumentException("--nbd-server: 'max-connections' is not supported");
+        }
+        if (properties.Keys.FirstOrDefault(k => !k.StartsWith("addr.", StringComparison.Ordinal) && k != "tls-creds") is { } unexpected)
+        {
+            throw new ArgumentException($"--nbd-server: Parameter '{unexpected}' is unexpected");
+        }
+        return this with { NbdServer = SocketAddress.Parse(properties, "addr.", "--nbd-server"), NbdServerTlsCreds = properties.GetValueOrDefault("tls-creds") };
     }
 
     private DaemonOptions WithChardev(string value)

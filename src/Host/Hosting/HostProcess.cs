@@ -6,6 +6,7 @@ using Host.Daemon;
 using Host.Nbd;
 using Host.Qmp;
 using Microsoft.Extensions.Logging;
+using Nodes.Tls;
 using HoconConfig = Actors.Config.Config;
 
 namespace Host.Hosting;
@@ -114,10 +115,17 @@ public sealed class HostProcess : IAsyncDisposable
         {
             daemon = DefaultDaemon(settings.GetConfig("defaults"), config.GetString("akka.actor.provider") == "cluster" ? $"-{config.GetString("actors.host")}" : "");
         }
+        // Before the graph's recovery: an nbd node in the journal may name credentials.
+        var tlsCreds = new TlsCredsRegistry();
+        foreach (var creds in daemon.TlsCreds)
+        {
+            tlsCreds.Add(creds.Load());
+        }
+        var nbdTlsCreds = daemon.NbdServerTlsCreds is { } id ? NbdServerCreds(tlsCreds, id) : null;
         _host = await StorageHost.StartAsync(config, new StorageHostOptions(
             settings.GetString("data-dir"),
             ImagesDir(settings),
-            [.. settings.GetStringList("iothreads").Union(daemon.IoThreads)]), _loggerFactory);
+            [.. settings.GetStringList("iothreads").Union(daemon.IoThreads)]) { TlsCreds = tlsCreds }, _loggerFactory);
         if (_host.System is ExtendedActorSystem { Provider: Akka.Cluster.ClusterActorRefProvider })
         {
             // Other hosts ask it for this host's name (x-query-cluster).
@@ -135,10 +143,19 @@ public sealed class HostProcess : IAsyncDisposable
             await ListenAsync(
                 $"NBD server on {address}",
                 runDefaults ? "host.defaults.nbd-port" : null,
-                () => _nbd.StartAsync(address.Type == "unix" ? new NbdServerAddress.Unix(address.HostOrPath) : new NbdServerAddress.Inet(address.HostOrPath, $"{address.Port}"), CancellationToken.None));
-            var uri = address.Type == "unix" ? $"nbd+unix:///EXPORT?socket={address.HostOrPath}" : $"nbd://{address.HostOrPath}:{address.Port}/EXPORT";
-            var first = daemon.Exports.FirstOrDefault()?.Name ?? "EXPORT";
-            await output.WriteLineAsync($"NBD server on {address}; try: nbdinfo --list '{uri.Replace("EXPORT", "")}' or qemu-io -f raw -c 'read 0 4k' '{uri.Replace("EXPORT", first)}'");
+                () => _nbd.StartAsync(address.Type == "unix" ? new NbdServerAddress.Unix(address.HostOrPath) : new NbdServerAddress.Inet(address.HostOrPath, $"{address.Port}"), nbdTlsCreds, CancellationToken.None));
+            if (nbdTlsCreds is null)
+            {
+                var first = daemon.Exports.FirstOrDefault()?.Name ?? "EXPORT";
+                var uri = address.Type == "unix" ? $"nbd+unix:///EXPORT?socket={address.HostOrPath}" : $"nbd://{address.HostOrPath}:{address.Port}/EXPORT";
+                await output.WriteLineAsync($"NBD server on {address}; try: nbdinfo --list '{uri.Replace("EXPORT", "")}' or qemu-io -f raw -c 'read 0 4k' '{uri.Replace("EXPORT", first)}'");
+            }
+            else
+            {
+                // libnbd takes the client's certificates as a directory with QEMU's file names.
+                var uri = address.Type == "unix" ? $"nbds+unix:///EXPORT?socket={address.HostOrPath}&" : $"nbds://{address.HostOrPath}:{address.Port}/EXPORT?";
+                await output.WriteLineAsync($"NBD server on {address} with TLS ({nbdTlsCreds.Id}, client certificates {(nbdTlsCreds.VerifyPeer ? "required" : "not checked")}); try: nbdinfo --list '{uri.Replace("EXPORT", "")}tls-certificates=CLIENT-DIR'");
+            }
         }
         foreach (var chardev in daemon.Monitors.Select(id => daemon.Chardevs[id]))
         {
@@ -147,6 +164,19 @@ public sealed class HostProcess : IAsyncDisposable
             // The default monitor listens where the configuration says (host.defaults.listen-address).
             await ListenAsync($"QMP monitor on {chardev}", runDefaults ? "host.defaults.qmp-port" : null, () => monitor.StartAsync(chardev.ToEndPoint(), anyAddress: runDefaults));
             await output.WriteLineAsync($"QMP monitor on {chardev}; try: bash {QmpScript} {chardev} query-named-block-nodes");
+        }
+    }
+
+    /// <summary>The credentials <c>--nbd-server tls-creds=ID</c> names: a server endpoint's, or one line saying why not.</summary>
+    private static TlsCredsX509 NbdServerCreds(TlsCredsRegistry registry, string id)
+    {
+        try
+        {
+            return registry.Get(id, TlsEndpoint.Server);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--nbd-server: {e.Message}", e);
         }
     }
 

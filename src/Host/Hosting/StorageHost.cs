@@ -101,7 +101,7 @@ public sealed class StorageHost : IAsyncDisposable
         var aggregator = system.ActorOf(HostAggregator.Props(host, coordinator), HostAggregator.Name);
         Directory.CreateDirectory(options.DataDir);
         var disk = new DiskBackend(options.ImagesDir);
-        var drivers = DriverRegistry.CreateDefault(disk);
+        var drivers = DriverRegistry.CreateDefault(disk, options.TlsCreds);
         drivers.RegisterFromConfig(config);
         options.Drivers?.Invoke(drivers);
         var runtime = new GraphRuntime(host, drivers);

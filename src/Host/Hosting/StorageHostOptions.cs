@@ -1,6 +1,7 @@
 using Actors.GraphLock;
 using Nodes.Drivers;
 using Nodes.Lifecycle;
+using Nodes.Tls;
 
 namespace Host.Hosting;
 
@@ -18,6 +19,12 @@ public sealed record StorageHostOptions(string DataDir, string? ImagesDir, IRead
 
     /// <summary>The graph lock's settings; from <c>actors.graph-lock</c> when null (tests add a monitor).</summary>
     public GraphLockOptions? LockOptions { get; init; }
+
+    /// <summary>
+    /// The host's TLS credentials objects (<c>--object tls-creds-x509</c>, QMP <c>object-add</c>):
+    /// filled before the start, so nbd nodes recovered from the journal find theirs.
+    /// </summary>
+    public TlsCredsRegistry TlsCreds { get; init; } = new();
 
     /// <summary>Registers drivers besides the built-in ones and those of <c>nodes.drivers</c> (tests, embedders).</summary>
     public Action<DriverRegistry>? Drivers { get; init; }

@@ -12,7 +12,8 @@ public interface INbdServerControl
     /// <summary>Where the server listens, while it runs; null otherwise.</summary>
     System.Net.EndPoint? Endpoint { get; }
 
-    Task StartAsync(NbdServerAddress address, CancellationToken cancellationToken);
+    /// <summary>Listens on <paramref name="address"/>; with <paramref name="tlsCreds"/> (a server endpoint's) clients must start TLS.</summary>
+    Task StartAsync(NbdServerAddress address, Nodes.Tls.TlsCredsX509? tlsCreds, CancellationToken cancellationToken);
 
     Task StopAsync(CancellationToken cancellationToken);
 

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Net.Security;
 using System.Text;
+using Actors.IoThreads;
 using Nodes.Graph;
 using Nodes.Runtime;
 using static Nodes.Nbd.NbdProtocol;
@@ -45,7 +47,8 @@ internal sealed partial class NbdConnection
             var length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(12));
             if (length > MaxOptionLength)
             {
-                throw new NbdProtocolException($"option {option} of {length} bytes");
+                await RefuseLongOptionAsync(option, length, fixedNewstyle);
+                continue;
             }
             var data = new byte[length];
             await ReadExactlyAsync(data);
@@ -53,6 +56,11 @@ internal sealed partial class NbdConnection
             {
                 // Without fixed newstyle the client cannot parse an error reply; closing is all we may do.
                 throw new NbdProtocolException($"option {option} from a client without fixed newstyle");
+            }
+            if (_tlsCreds is not null && _tls is null && option is not (OptStartTls or OptAbort))
+            {
+                await RefuseBeforeTlsAsync(option);
+                continue;
             }
             switch (option)
             {
@@ -72,14 +80,91 @@ internal sealed partial class NbdConnection
                         return chosen;
                     }
                     break;
+                case OptStructuredReply:
+                    await StructuredReplyAsync(data);
+                    break;
+                case OptListMetaContext:
+                case OptSetMetaContext:
+                    await MetaContextAsync(option, data);
+                    break;
                 case OptStartTls:
-                    await SendOptionErrorAsync(option, RepErrUnsup, "TLS is not supported by this server");
+                    await StartTlsAsync(data);
                     break;
                 default:
                     await SendOptionErrorAsync(option, RepErrUnsup, $"option {option} is not supported");
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// An option with more data than we parse. The spec asks that payloads up to 32 MiB not be taken
+    /// for an attack, so that much is read past (a piece at a time, never held whole) and refused
+    /// with NBD_REP_ERR_TOO_BIG. Beyond it, or where no error reply exists (NBD_OPT_EXPORT_NAME, a
+    /// client without fixed newstyle), the connection is closed without reading on.
+    /// </summary>
+    private async Task RefuseLongOptionAsync(uint option, uint length, bool fixedNewstyle)
+    {
+        if (length > MaxPayload || option == OptExportName || !fixedNewstyle)
+        {
+            throw new NbdProtocolException($"option {option} of {length} bytes");
+        }
+        var sink = new byte[MaxOptionLength];
+        for (var left = (int)length; left > 0; left -= sink.Length)
+        {
+            await ReadExactlyAsync(sink.AsMemory(0, Math.Min(left, sink.Length)));
+        }
+        if (option == OptSetMetaContext)
+        {
+            ForgetMetaContexts();
+        }
+        await SendOptionErrorAsync(option, RepErrTooBig, $"option {option} has {length} bytes of data; this server takes up to {MaxOptionLength}");
+    }
+
+    /// <summary>
+    /// FORCEDTLS (the spec's name): before STARTTLS every option but ABORT is refused with
+    /// NBD_REP_ERR_TLS_REQD, so nothing about the exports, let alone their data, crosses in plain
+    /// text. NBD_OPT_EXPORT_NAME has no error reply: the connection closes.
+    /// </summary>
+    private Task RefuseBeforeTlsAsync(uint option) => option == OptExportName
+        ? throw new NbdProtocolException("NBD_OPT_EXPORT_NAME before TLS on a server that requires it")
+        : SendOptionErrorAsync(option, RepErrTlsReqd, $"Option 0x{option:x} not permitted before TLS");
+
+    /// <summary>
+    /// NBD_OPT_STARTTLS: acknowledged, then the TLS handshake on the same socket, and the rest of
+    /// the connection over it. A failed handshake closes the connection: past the ACK there is no
+    /// going back to plain text. Without credentials, and once TLS runs, QEMU's refusals.
+    /// </summary>
+    private async Task StartTlsAsync(byte[] data)
+    {
+        if (data.Length != 0)
+        {
+            await SendOptionErrorAsync(OptStartTls, RepErrInvalid, "NBD_OPT_STARTTLS takes no data");
+            return;
+        }
+        if (_tlsCreds is null)
+        {
+            await SendOptionErrorAsync(OptStartTls, RepErrPolicy, "TLS not configured");
+            return;
+        }
+        if (_tls is not null)
+        {
+            await SendOptionErrorAsync(OptStartTls, RepErrInvalid, "TLS already enabled");
+            return;
+        }
+        await SendOptionReplyAsync(OptStartTls, RepAck, []);
+        var tls = new SslStream(new LoopSocketStream(_io), leaveInnerStreamOpen: true);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(_tlsCreds.ServerOptions());
+        }
+        catch
+        {
+            tls.Dispose();
+            throw;
+        }
+        _tls = tls;
+        NbdLog.TlsStarted(_logger, _client, tls.SslProtocol.ToString(), tls.RemoteCertificate?.Subject ?? "no client certificate");
     }
 
     /// <summary>NBD_OPT_EXPORT_NAME: no error reply exists, so an unknown export closes the connection.</summary>
@@ -95,6 +180,7 @@ internal sealed partial class NbdConnection
         var reply = new byte[_noZeroes ? 10 : 134];
         BinaryPrimitives.WriteUInt64BigEndian(reply, (ulong)size.Value);
         BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(8), TransmissionFlags(export));
+        Choose(export);
         _exportId = export.Id;
         await WriteAllAsync(reply);
         return export;
@@ -167,7 +253,7 @@ internal sealed partial class NbdConnection
         if (option == OptGo)
         {
             // Attached before the client hears so: block-export-del then counts it.
-            _exportId = export.Id;
+            Choose(export);
         }
         await SendOptionReplyAsync(option, RepAck, []);
         return export;
@@ -189,10 +275,20 @@ internal sealed partial class NbdConnection
     /// <summary>
     /// Every node supports flush, FUA, trim and write zeroes (a driver without them emulates or
     /// ignores them); several connections see each other's flushed writes because they all reach
-    /// the same node, hence CAN_MULTI_CONN.
+    /// the same node, hence CAN_MULTI_CONN. DF only means something to a client of structured replies.
     /// </summary>
-    private static ushort TransmissionFlags(BlockExport export) => (ushort)(TxHasFlags | TxSendFlush | TxSendFua | TxSendTrim
-        | TxSendWriteZeroes | TxCanMultiConn | (export.Writable ? 0 : TxReadOnly));
+    private ushort TransmissionFlags(BlockExport export) => (ushort)(TxHasFlags | TxSendFlush | TxSendFua | TxSendTrim
+        | TxSendWriteZeroes | TxCanMultiConn | (export.Writable ? 0 : TxReadOnly) | (_structuredReplies ? TxSendDf : 0));
+
+    /// <summary>
+    /// The export transmission will run on. The contexts set earlier stay selected only if they
+    /// were set for this export (the spec's rule for BLOCK_STATUS).
+    /// </summary>
+    private void Choose(BlockExport export)
+    {
+        _exportId = export.Id;
+        _contexts = _metaExport == export.Name ? _metaContexts : NbdMetaContexts.None;
+    }
 
     private static string? DecodeName(ReadOnlySpan<byte> bytes)
     {

@@ -35,8 +35,8 @@ internal sealed partial class NbdConnection
     private readonly byte[] _input = new byte[InputSize];
     private int _inputStart;
     private int _inputEnd;
-    private byte[] _output = ArrayPool<byte>.Shared.Rent(OutputSize);
-    private byte[] _spare = ArrayPool<byte>.Shared.Rent(OutputSize);
+    private byte[] _output = [];
+    private byte[] _spare = [];
     private int _outputLength;
     private int _inFlight;
     private bool _sending;
@@ -60,6 +60,10 @@ internal sealed partial class NbdConnection
         {
             throw new NbdProtocolException($"export '{export.Name}' was removed during the handshake");
         }
+        // Rented here, where the finally below gives them back: a client that never gets this far
+        // (refused in the handshake, or only listing) takes none.
+        _output = ArrayPool<byte>.Shared.Rent(OutputSize);
+        _spare = ArrayPool<byte>.Shared.Rent(OutputSize);
         var disconnected = false;
         try
         {
@@ -87,10 +91,10 @@ internal sealed partial class NbdConnection
                     return "NBD_CMD_DISC";
                 }
 
-                var error = Validate(export.Writable, type, offset, length);
+                var error = Validate(export.Writable, flags, type, offset, length, out var message);
                 await WaitForReaderAsync(static c => c._inFlight < MaxInFlight);
                 var request = RentRequest();
-                request.Reset(flags, type, handle, (long)offset, length, error);
+                request.Reset(flags, type, handle, (long)offset, length, error, message);
                 _inFlight++;
                 if (type == CmdWrite)
                 {
@@ -149,27 +153,39 @@ internal sealed partial class NbdConnection
         return _home is { } home && _runtime.HasIoThread(home.Name) ? home : _runtime.AnyIoThread()?.Loop;
     }
 
-    /// <summary>What the edge refuses before any node sees the request: 0, or the NBD error to reply with.</summary>
-    private static uint Validate(bool writable, ushort type, ulong offset, uint length)
+    /// <summary>
+    /// What the edge refuses before any node sees the request: 0, or the NBD error to reply with
+    /// and the <paramref name="message"/> a structured reply carries (constant strings: the
+    /// request loop does not allocate for them).
+    /// </summary>
+    private uint Validate(bool writable, ushort flags, ushort type, ulong offset, uint length, out string? message)
     {
-        if (type is not (CmdRead or CmdWrite or CmdFlush or CmdTrim or CmdWriteZeroes))
+        (var error, message) = type switch
         {
-            return EInval;
-        }
-        if (type is CmdRead or CmdWrite && length > MaxPayload)
-        {
-            return EInval;
-        }
-        if (offset > long.MaxValue - uint.MaxValue)
-        {
-            return EInval;
-        }
-        if (type is CmdWrite or CmdTrim or CmdWriteZeroes && !writable)
-        {
-            return EPerm;
-        }
-        return 0;
+            not (CmdRead or CmdWrite or CmdFlush or CmdTrim or CmdWriteZeroes or CmdBlockStatus) => (EInval, "unknown command"),
+            CmdRead or CmdWrite when length > MaxPayload => (EInval, "request larger than the maximum block size"),
+            CmdWrite or CmdTrim or CmdWriteZeroes when !writable => (EPerm, "the export is read-only"),
+            _ when offset > long.MaxValue - uint.MaxValue => (NbdRequest.PastTheEnd(type), "offset out of range"),
+            CmdBlockStatus when _contexts == NbdMetaContexts.None => (EInval, "BLOCK_STATUS without a metadata context selected for this export"),
+            CmdBlockStatus when length == 0 => (EInval, "BLOCK_STATUS needs a non-zero length"),
+            _ when (flags & ~FlagsOf(type)) != 0 => (EInval, "a command flag this command does not take"),
+            _ => (0u, null),
+        };
+        return error;
     }
+
+    /// <summary>
+    /// The command flags <paramref name="type"/> takes here; the spec asks EINVAL for any other (as
+    /// QEMU answers): FUA on every command, DF on READ once structured replies are on, NO_HOLE on
+    /// WRITE_ZEROES, REQ_ONE on BLOCK_STATUS. FAST_ZERO is not offered, so never taken.
+    /// </summary>
+    private ushort FlagsOf(ushort type) => (ushort)(CmdFlagFua | type switch
+    {
+        CmdRead when _structuredReplies => CmdFlagDf,
+        CmdWriteZeroes => CmdFlagNoHole,
+        CmdBlockStatus => CmdFlagReqOne,
+        _ => 0,
+    });
 
     /// <summary>Sends the replies so far, then receives whatever the client has sent (at least one byte).</summary>
     private async ValueTask ReceiveMoreAsync()
@@ -179,7 +195,7 @@ internal sealed partial class NbdConnection
         _inputStart = 0;
         _inputEnd = left;
         Flush();
-        var received = await _io.ReceiveAsync(_input.AsMemory(_inputEnd));
+        var received = await ReceiveAsync(_input.AsMemory(_inputEnd));
         if (received == 0)
         {
             throw new EndOfStreamException("the client closed its end");
@@ -210,7 +226,7 @@ internal sealed partial class NbdConnection
                 ? payload[(int)(length - left)..]
                 : _input.AsMemory(0, (int)Math.Min(left, InputSize));
             _inputStart = _inputEnd = 0;
-            var received = await _io.ReceiveAsync(target);
+            var received = await ReceiveAsync(target);
             if (received == 0)
             {
                 throw new EndOfStreamException("the client closed its end inside a WRITE payload");
@@ -236,17 +252,17 @@ internal sealed partial class NbdConnection
         }
         catch (BlockIOException e)
         {
-            request.Error = ToNbdError(e.Errno);
+            request.Fail(ToNbdError(e.Errno), e.Message);
         }
         catch (GraphException)
         {
             // The export was removed, or its node closed.
-            request.Error = EShutdown;
+            request.Fail(EShutdown, "the export was removed");
         }
         catch (Exception e)
         {
             NbdLog.RequestFailed(_logger, request.Type, _exportId, e);
-            request.Error = EIo;
+            request.Fail(EIo, "internal error; see the host's log");
         }
     }
 
@@ -256,7 +272,7 @@ internal sealed partial class NbdConnection
     /// </summary>
     private void Finish(NbdRequest request, bool completedLater)
     {
-        Append(request.BuildReply().Span);
+        AppendReply(request);
         ReturnRequest(request);
         _inFlight--;
         if (completedLater && !_flushPosted)
@@ -267,21 +283,23 @@ internal sealed partial class NbdConnection
         WakeReader();
     }
 
-    private void Append(ReadOnlySpan<byte> reply)
+    /// <summary>Writes the request's reply at the end of the output, growing it when needed.</summary>
+    private void AppendReply(NbdRequest request)
     {
         if (_replyFailed)
         {
             return;
         }
-        if (_outputLength + reply.Length > _output.Length)
+        var length = request.ReplyLength;
+        if (_outputLength + length > _output.Length)
         {
-            var grown = ArrayPool<byte>.Shared.Rent(_outputLength + reply.Length);
+            var grown = ArrayPool<byte>.Shared.Rent(_outputLength + length);
             _output.AsSpan(0, _outputLength).CopyTo(grown);
             ArrayPool<byte>.Shared.Return(_output);
             _output = grown;
         }
-        reply.CopyTo(_output.AsSpan(_outputLength));
-        _outputLength += reply.Length;
+        request.WriteReply(_output.AsSpan(_outputLength, length));
+        _outputLength += length;
     }
 
     private void FlushPosted()
@@ -318,11 +336,12 @@ internal sealed partial class NbdConnection
         {
             for (var sent = 0; sent < length;)
             {
-                sent += await _io.SendAsync(buffer.AsMemory(sent, length - sent));
+                sent += await SendSomeAsync(buffer.AsMemory(sent, length - sent));
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
         {
+            // IOException: TLS wraps the socket's failure in one.
             _replyFailed = true;
             _outputLength = 0;
             Close();
@@ -358,7 +377,7 @@ internal sealed partial class NbdConnection
         }
     }
 
-    private NbdRequest RentRequest() => _pool.TryPop(out var request) ? request : new NbdRequest();
+    private NbdRequest RentRequest() => _pool.TryPop(out var request) ? request : new NbdRequest(_structuredReplies, _contexts);
 
     private void ReturnRequest(NbdRequest request)
     {

@@ -1,7 +1,10 @@
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Actors.IoThreads;
 using Microsoft.Extensions.Logging;
 using Nodes.Runtime;
+using Nodes.Tls;
 
 namespace Host.Nbd;
 
@@ -10,6 +13,11 @@ namespace Host.Nbd;
 /// then transmission (<c>NbdConnection.Transmission.cs</c>) until the client disconnects, sends
 /// bad bytes, or the server stops. Whatever happens here closes this connection only.
 /// </summary>
+/// <remarks>
+/// With TLS credentials, the client must start TLS (NBD_OPT_STARTTLS) before anything else, and
+/// from then on every byte goes through <c>_tls</c>, an <see cref="SslStream"/> over the same
+/// loop socket; a plain connection pays one null check per receive and send for it.
+/// </remarks>
 internal sealed partial class NbdConnection
 {
     private readonly LoopSocket _io;
@@ -18,12 +26,19 @@ internal sealed partial class NbdConnection
     private readonly GraphRuntime _runtime;
     private readonly ILogger _logger;
     private readonly string _client;
+    private readonly TlsCredsX509? _tlsCreds;
+    private SslStream? _tls;
 
-    public NbdConnection(Socket socket, GraphRuntime runtime, ILogger logger)
+    /// <param name="socket">The accepted client; the connection owns it.</param>
+    /// <param name="runtime">The host's live nodes and exports.</param>
+    /// <param name="logger">The server's log.</param>
+    /// <param name="tlsCreds">Server credentials when TLS is required; null for plain NBD.</param>
+    public NbdConnection(Socket socket, GraphRuntime runtime, ILogger logger, TlsCredsX509? tlsCreds)
     {
         _client = socket.RemoteEndPoint?.ToString() is { Length: > 0 } remote ? remote : $"unix#{socket.Handle}";
         _runtime = runtime;
         _logger = logger;
+        _tlsCreds = tlsCreds;
         // Everything the connection does runs in its strand, and its socket is watched, on the
         // loop of the export's IoThread (during the handshake, on any IoThread of the host).
         _strand = new Strand(CurrentHome);
@@ -45,7 +60,7 @@ internal sealed partial class NbdConnection
     {
         while (!buffer.IsEmpty)
         {
-            var received = await _io.ReceiveAsync(buffer);
+            var received = await ReceiveAsync(buffer);
             if (received == 0)
             {
                 throw new EndOfStreamException("the client closed its end during the handshake");
@@ -58,8 +73,20 @@ internal sealed partial class NbdConnection
     {
         while (!data.IsEmpty)
         {
-            data = data[await _io.SendAsync(data)..];
+            data = data[await SendSomeAsync(data)..];
         }
+    }
+
+    /// <summary>Receives at least one byte (0: the client closed its end), through TLS once it started.</summary>
+    private ValueTask<int> ReceiveAsync(Memory<byte> buffer) => _tls is null ? _io.ReceiveAsync(buffer) : _tls.ReadAsync(buffer);
+
+    /// <summary>Sends at least one byte and says how many, through TLS once it started (which sends all).</summary>
+    private ValueTask<int> SendSomeAsync(ReadOnlyMemory<byte> data) => _tls is null ? _io.SendAsync(data) : SendTlsAsync(_tls, data);
+
+    private static async ValueTask<int> SendTlsAsync(SslStream tls, ReadOnlyMemory<byte> data)
+    {
+        await tls.WriteAsync(data);
+        return data.Length;
     }
 
     private EventLoop CurrentHome() =>
@@ -81,6 +108,11 @@ internal sealed partial class NbdConnection
             reason = e.Message;
             NbdLog.ProtocolViolation(_logger, _client, e.Message);
         }
+        catch (AuthenticationException e)
+        {
+            reason = "TLS handshake failed";
+            NbdLog.TlsFailed(_logger, _client, e.Message);
+        }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or EndOfStreamException or OperationCanceledException)
         {
             // The client vanished, or the server closed us: nothing to tell anyone.
@@ -89,6 +121,7 @@ internal sealed partial class NbdConnection
         finally
         {
             _io.Dispose();
+            _tls?.Dispose();
             NbdLog.Disconnected(_logger, _client, reason);
         }
     }

@@ -22,4 +22,10 @@ internal static partial class NbdLog
 
     [LoggerMessage(EventId = 405, Level = LogLevel.Warning, Message = "Accepting NBD connections failed; the listener goes on")]
     public static partial void AcceptFailed(ILogger logger, Exception cause);
+
+    [LoggerMessage(EventId = 406, Level = LogLevel.Debug, Message = "NBD client {Client} started TLS ({Protocol}, client certificate: {Certificate})")]
+    public static partial void TlsStarted(ILogger logger, string client, string protocol, string certificate);
+
+    [LoggerMessage(EventId = 407, Level = LogLevel.Warning, Message = "NBD client {Client} failed the TLS handshake ({Reason}); its connection is closed")]
+    public static partial void TlsFailed(ILogger logger, string client, string reason);
 }

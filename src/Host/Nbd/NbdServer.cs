@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Nodes.Runtime;
+using Nodes.Tls;
 
 namespace Host.Nbd;
 
@@ -11,9 +12,10 @@ namespace Host.Nbd;
 /// The NBD front end of a host: listens on a TCP or Unix socket and serves the host's exports
 /// to any number of clients, each on its own <see cref="NbdConnection"/>. Requests enter the
 /// graph through <see cref="GraphRuntime.RunRequestAsync{T}"/>, so they run on the node's
-/// IoThread under its read lock like any other front end's.
+/// IoThread under its read lock like any other front end's. With <paramref name="tlsCreds"/> (a
+/// server endpoint's) every client must start TLS before it learns anything (NBD_OPT_STARTTLS).
 /// </summary>
-public sealed class NbdServer(GraphRuntime runtime, ILogger? logger = null) : IAsyncDisposable
+public sealed class NbdServer(GraphRuntime runtime, ILogger? logger = null, TlsCredsX509? tlsCreds = null) : IAsyncDisposable
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
     private readonly ConcurrentDictionary<NbdConnection, byte> _connections = new();
@@ -132,7 +134,7 @@ public sealed class NbdServer(GraphRuntime runtime, ILogger? logger = null) : IA
                 // Replies are written whole; Nagle would only hold small ones back.
                 socket.NoDelay = true;
             }
-            var connection = new NbdConnection(socket, runtime, _logger);
+            var connection = new NbdConnection(socket, runtime, _logger, tlsCreds);
             _connections.TryAdd(connection, 0);
             connection.Start();
             _ = connection.Completion.ContinueWith(

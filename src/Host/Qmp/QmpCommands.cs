@@ -12,6 +12,7 @@ using Host.Nbd;
 using Nodes.Commands;
 using Nodes.Graph;
 using Nodes.Runtime;
+using Nodes.Tls;
 
 namespace Host.Qmp;
 
@@ -225,13 +226,18 @@ internal sealed class QmpCommands
     {
         var type = arguments.RequiredString("qom-type");
         var id = arguments.RequiredString("id");
-        if (type != "iothread")
+        if (type is not ("iothread" or "tls-creds-x509"))
         {
             throw QmpError.GenericError($"Parameter 'qom-type' does not accept value '{type}'");
         }
         if (!IsIdentifier(id))
         {
             throw QmpError.GenericError("Parameter 'id' expects an identifier");
+        }
+        if (type == "tls-creds-x509")
+        {
+            AddTlsCreds(arguments, id);
+            return new JsonObject();
         }
         // QEMU's iothread properties tune polling and AIO batching, which an actor loop does not
         // do; management tools (libvirt) send them, so they are type-checked and have no effect.
@@ -240,17 +246,59 @@ internal sealed class QmpCommands
             arguments.OptionalInteger(property);
         }
         arguments.EnsureNoneLeft();
-        if (_host.Runtime.HasIoThread(id))
+        RefuseDuplicateObject(id);
+        await _host.AddIoThreadAsync(id).WaitAsync(s_timeout, cancellationToken).ConfigureAwait(false);
+        return new JsonObject();
+    }
+
+    /// <summary>
+    /// QEMU's tls-creds-x509 (<c>dir</c>, <c>endpoint</c>, <c>verify-peer</c>, <c>sanity-check</c>):
+    /// loaded now, so a bad directory is this command's error, naming the file.
+    /// </summary>
+    private void AddTlsCreds(QmpArguments arguments, string id)
+    {
+        var dir = arguments.OptionalString("dir");
+        var endpoint = (arguments.OptionalString("endpoint") ?? "client") switch
+        {
+            "client" => TlsEndpoint.Client,
+            "server" => TlsEndpoint.Server,
+            var other => throw QmpError.GenericError($"Parameter 'endpoint' does not accept value '{other}'"),
+        };
+        var verifyPeer = arguments.OptionalBool("verify-peer", true);
+        var sanityCheck = arguments.OptionalBool("sanity-check", true);
+        if (new[] { "priority", "passwordid" }.FirstOrDefault(p => arguments.Optional(p) is not null) is { } unsupported)
+        {
+            throw QmpError.GenericError($"Property '{unsupported}' is not supported (.NET's TLS 1.2/1.3 defaults apply, and keys are unencrypted PEM)");
+        }
+        arguments.EnsureNoneLeft();
+        RefuseDuplicateObject(id);
+        try
+        {
+            _host.Options.TlsCreds.Add(TlsCredsX509.Load(id, dir, endpoint, verifyPeer, sanityCheck));
+        }
+        catch (ArgumentException e)
+        {
+            throw QmpError.GenericError(e.Message);
+        }
+    }
+
+    /// <summary>IoThreads and credentials share QEMU's /objects namespace: one id, one object.</summary>
+    private void RefuseDuplicateObject(string id)
+    {
+        if (_host.Runtime.HasIoThread(id) || _host.Options.TlsCreds.Contains(id))
         {
             throw QmpError.GenericError($"attempt to add duplicate property '{id}' to object (type 'container')");
         }
-        await _host.AddIoThreadAsync(id).WaitAsync(s_timeout, cancellationToken).ConfigureAwait(false);
-        return new JsonObject();
     }
 
     private async Task<JsonNode> ObjectDelAsync(QmpArguments arguments, CancellationToken cancellationToken)
     {
         var id = Take(arguments, a => a.RequiredString("id"));
+        // As in QEMU, a server or node using the credentials keeps them; only new users miss them.
+        if (_host.Options.TlsCreds.Remove(id))
+        {
+            return new JsonObject();
+        }
         if (!IsIdentifier(id) || !_host.Runtime.HasIoThread(id))
         {
             throw QmpError.GenericError($"object '{id}' not found");
@@ -463,14 +511,32 @@ internal sealed class QmpCommands
         };
         fields.EnsureNoneLeft();
         addr.EnsureNoneLeft();
-        arguments.EnsureNoneLeft();
-        if (address is NbdServerAddress.Inet inet && !(inet.Host == "localhost" || (IPAddress.TryParse(inet.Host, out var ip) && IPAddress.IsLoopback(ip))))
+        var tlsCredsId = arguments.OptionalString("tls-creds");
+        if (arguments.Optional("tls-authz") is not null)
         {
-            // NBD here has neither TLS nor authentication: serving images off-host is a decision for the config, not a QMP call.
-            throw QmpError.GenericError($"NBD may only listen on a loopback address, not on '{inet.Host}'");
+            throw QmpError.GenericError("Parameter 'tls-authz' is not supported (verify-peer on the tls-creds-x509 object admits only clients with a certificate from its CA)");
+        }
+        arguments.EnsureNoneLeft();
+        TlsCredsX509? tlsCreds = null;
+        if (tlsCredsId is not null)
+        {
+            try
+            {
+                tlsCreds = _host.Options.TlsCreds.Get(tlsCredsId, TlsEndpoint.Server);
+            }
+            catch (ArgumentException e)
+            {
+                throw QmpError.GenericError(e.Message);
+            }
+        }
+        if (address is NbdServerAddress.Inet inet && tlsCreds is not { VerifyPeer: true } && !(inet.Host == "localhost" || (IPAddress.TryParse(inet.Host, out var ip) && IPAddress.IsLoopback(ip))))
+        {
+            // Without TLS and client certificates anyone who reaches the port gets the images:
+            // serving them off-host that way is a decision for the config, not a QMP call.
+            throw QmpError.GenericError($"NBD may only listen on a loopback address, not on '{inet.Host}' (or with tls-creds whose verify-peer is on)");
         }
         var nbd = _nbd ?? throw QmpError.GenericError("NBD server is not available on this host");
-        await RunAsync(() => nbd.StartAsync(address, cancellationToken)).ConfigureAwait(false);
+        await RunAsync(() => nbd.StartAsync(address, tlsCreds, cancellationToken)).ConfigureAwait(false);
         return new JsonObject();
     }
 

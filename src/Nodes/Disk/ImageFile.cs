@@ -34,6 +34,7 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
     private int _closed;
     private int _flushErrno;
     private bool _readCached = true;
+    private DataExtent? _dataExtent;
 
     internal ImageFile(DiskBackend backend, SafeFileHandle handle, string name, string path, ImageOpenOptions options, bool locked, long length)
     {
@@ -124,6 +125,46 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
             : RandomAccess.WriteAsync(_handle, data, offset, cancellationToken);
     }
 
+    /// <summary>
+    /// Whether the file holds data at <paramref name="offset"/> or a hole (which reads as zeroes),
+    /// and for how many bytes from there, at most <paramref name="length"/>: lseek SEEK_DATA and
+    /// SEEK_HOLE on the calling thread, as QEMU's file driver asks. Where the file system cannot
+    /// tell, the answer is data, which is always safe. The last data extent found is remembered
+    /// (QEMU's block-status cache), so reads inside written data cost no system call; writes only
+    /// add data, and discards, write-zeroes and resizes forget it.
+    /// </summary>
+    public bool IsDataAt(long offset, long length, out long extent)
+    {
+        ThrowIfClosed();
+        if (Volatile.Read(ref _dataExtent) is { } known && offset >= known.Start && offset < known.End)
+        {
+            extent = Math.Min(length, known.End - offset);
+            return true;
+        }
+        var data = Libc.Seek(_handle, offset, Libc.SEEK_DATA);
+        if (data == -Libc.ENXIO)
+        {
+            // No data from here to the end of the file: a trailing hole.
+            extent = length;
+            return false;
+        }
+        if (data > offset)
+        {
+            extent = Math.Min(length, data - offset);
+            return false;
+        }
+        var hole = data == offset ? Libc.Seek(_handle, offset, Libc.SEEK_HOLE) : -1;
+        if (hole <= offset)
+        {
+            // lseek failed, or a hole was punched between the two calls: claim data, never a wrong hole.
+            extent = length;
+            return true;
+        }
+        Volatile.Write(ref _dataExtent, new DataExtent(offset, hole));
+        extent = Math.Min(length, hole - offset);
+        return true;
+    }
+
     /// <summary>Makes every completed write durable (fdatasync), on a thread-pool thread.</summary>
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
@@ -168,6 +209,7 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(newSize);
         RandomAccess.SetLength(_handle, newSize);
         Volatile.Write(ref _length, newSize);
+        Volatile.Write(ref _dataExtent, null);
     }
 
     /// <summary>Releases the lock bytes and closes the file. Idempotent.</summary>
@@ -236,6 +278,21 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         }
         length = end - offset;
 
+        // Forgotten before and after: a query between the two may remember data the fallocate
+        // then removes, and the second clears that.
+        Volatile.Write(ref _dataExtent, null);
+        try
+        {
+            await ZeroRangeAsync(offset, length, firstMode, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _dataExtent, null);
+        }
+    }
+
+    private async ValueTask ZeroRangeAsync(long offset, long length, int firstMode, CancellationToken cancellationToken)
+    {
         // Punch a hole, else zero the range in place, else write zeroes: each step only when the
         // file system says the previous one is not supported.
         var mode = firstMode;
@@ -309,6 +366,9 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         Libc.FALLOC_FL_ZERO_RANGE => "ZERO_RANGE|KEEP_SIZE",
         _ => mode.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    /// <summary>A range known to hold data, from one SEEK_DATA / SEEK_HOLE pair; immutable, so it is read whole.</summary>
+    private sealed record DataExtent(long Start, long End);
 
     /// <summary>One fallocate call's arguments, handed to the thread pool as state (no closure).</summary>
     private sealed record FallocateCall(ImageFile Image, int Mode, long Offset, long Length)

@@ -5,7 +5,7 @@ namespace Nodes.Disk;
 
 /// <summary>
 /// The few Linux libc calls the disk backend needs and .NET does not expose: OFD byte-range locks,
-/// fallocate, fdatasync, realpath and statx. Layouts were checked against glibc's headers on x86_64
+/// fallocate, fdatasync, lseek for holes, realpath and statx. Layouts were checked against glibc's headers on x86_64
 /// (sizeof(struct flock) == 32, l_start at 8, l_len at 16, l_pid at 24); aarch64 uses the same
 /// generic layout. Calls that take a <see cref="SafeFileHandle"/> add a reference for the duration
 /// of the call, so a concurrent Close cannot recycle the descriptor under them.
@@ -19,6 +19,7 @@ internal static class Libc
     public const int EACCES = 13;
     public const int EAGAIN = 11;
     public const int EINVAL = 22;
+    public const int ENXIO = 6;
     public const int ENOSYS = 38;
     public const int EOPNOTSUPP = 95;
 
@@ -30,6 +31,12 @@ internal static class Libc
     public const short F_WRLCK = 1;
     public const short F_UNLCK = 2;
     public const short SEEK_SET = 0;
+
+    /// <summary>lseek: the next offset at or after the given one that holds data (Linux 3.1+).</summary>
+    public const int SEEK_DATA = 3;
+
+    /// <summary>lseek: the next offset at or after the given one in a hole (the end of the file counts as one).</summary>
+    public const int SEEK_HOLE = 4;
 
     /// <summary>preadv2: fail with EAGAIN instead of waiting for the disk.</summary>
     public const int RWF_NOWAIT = 0x08;
@@ -80,6 +87,9 @@ internal static class Libc
 
     [DllImport(Library, EntryPoint = "fallocate", SetLastError = true)]
     private static extern int FallocateNative(SafeFileHandle fd, int mode, long offset, long length);
+
+    [DllImport(Library, EntryPoint = "lseek", SetLastError = true)]
+    private static extern long LseekNative(SafeFileHandle fd, long offset, int whence);
 
     [DllImport(Library, EntryPoint = "fdatasync", SetLastError = true)]
     private static extern int FdatasyncNative(SafeFileHandle fd);
@@ -151,6 +161,17 @@ internal static class Libc
                 return errno;
             }
         }
+    }
+
+    /// <summary>
+    /// lseek(2) with SEEK_DATA or SEEK_HOLE: the offset found, or minus the errno (ENXIO: no data
+    /// at or after <paramref name="offset"/>). Moves the descriptor's file position, which no
+    /// other call here uses (reads and writes are positional).
+    /// </summary>
+    public static long Seek(SafeFileHandle fd, long offset, int whence)
+    {
+        var found = LseekNative(fd, offset, whence);
+        return found >= 0 ? found : -Marshal.GetLastPInvokeError();
     }
 
     /// <summary>fdatasync(2); returns 0 or the errno. Retries on EINTR.</summary>

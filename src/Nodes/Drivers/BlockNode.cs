@@ -11,7 +11,7 @@ namespace Nodes.Drivers;
 /// cache hit) costs no allocation. Errors are thrown as <see cref="BlockIOException"/> carrying
 /// an errno the front ends translate (NBD error code, QMP error).
 /// </remarks>
-public abstract class BlockNode(NodeSettings settings)
+public abstract partial class BlockNode(NodeSettings settings)
 {
     private readonly Dictionary<string, BlockNode> _children = new(StringComparer.Ordinal);
 
@@ -48,16 +48,16 @@ public abstract class BlockNode(NodeSettings settings)
     public abstract ValueTask WriteZeroesAsync(long offset, long length, bool mayUnmap);
 
     /// <summary>
-    /// Whether the range's first part is allocated in this node itself, not in a backing node
-    /// below it (QEMU's <c>bdrv_is_allocated</c>), and how long that first extent is: a read of
-    /// an unallocated extent is served by the backing chain. The answer's length is at least 1
-    /// and at most <paramref name="length"/> (clamped to the node's end). A node without a
-    /// backing child holds all of its data: the default answers the whole range allocated.
+    /// What this node says about the range's first extent (QEMU's <c>bdrv_co_block_status</c>):
+    /// whether reads of it return stored data or zeroes, and whether the node holds it itself or
+    /// leaves it to the layer below (<see cref="FilteredOrBacking"/>). The answer's length is at
+    /// least 1 and at most <paramref name="length"/> (clamped to the node's end). The default, for
+    /// a node that cannot tell, answers the whole range as data it holds, which is always safe.
     /// </summary>
     public virtual ValueTask<BlockStatus> BlockStatusAsync(long offset, long length)
     {
         CheckStatusRange(offset, length);
-        return ValueTask.FromResult(new BlockStatus(Allocated: true, Math.Min(length, Length - offset)));
+        return ValueTask.FromResult(BlockStatus.Stored(Math.Min(length, Length - offset)));
     }
 
     /// <summary>

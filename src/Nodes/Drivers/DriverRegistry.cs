@@ -15,8 +15,11 @@ public sealed class DriverRegistry
 {
     private readonly ConcurrentDictionary<string, (DriverInfo Info, Func<NodeSettings, BlockNode> Factory)> _drivers = new(StringComparer.Ordinal);
 
-    /// <summary>A registry with the built-in drivers; <c>file</c> is offered when the host has a disk backend.</summary>
-    public static DriverRegistry CreateDefault(Disk.DiskBackend? disk = null)
+    /// <summary>
+    /// A registry with the built-in drivers; <c>file</c> is offered when the host has a disk
+    /// backend, and <c>nbd</c> finds its <c>tls-creds</c> in <paramref name="tlsCreds"/>.
+    /// </summary>
+    public static DriverRegistry CreateDefault(Disk.DiskBackend? disk = null, Tls.TlsCredsRegistry? tlsCreds = null)
     {
         var registry = new DriverRegistry();
         if (disk is not null)
@@ -24,7 +27,8 @@ public sealed class DriverRegistry
             registry.Register(DriverInfo.Protocol("file"), s => new FileNode(s, disk));
         }
         registry.Register(DriverInfo.Protocol("null-co"), s => new NullCoNode(s));
-        registry.Register(DriverInfo.Protocol("nbd"), s => new NbdNode(s));
+        var creds = tlsCreds ?? new Tls.TlsCredsRegistry();
+        registry.Register(DriverInfo.Protocol("nbd"), s => new NbdNode(s, creds));
         registry.Register(DriverInfo.Format("raw"), s => new RawNode(s));
         registry.Register(DriverInfo.Format("qcow2"), s => new Qcow2Node(s));
         registry.Register(DriverInfo.Filter("copy-on-read"), s => new CopyOnReadNode(s));

@@ -71,6 +71,14 @@ public sealed class FileNode(NodeSettings settings, DiskBackend disk) : BlockNod
         return Image.WriteZeroesAsync(offset, length, mayUnmap);
     }
 
+    /// <summary>Data or a hole, as the file system says (SEEK_DATA / SEEK_HOLE); both are this node's own.</summary>
+    public override ValueTask<BlockStatus> BlockStatusAsync(long offset, long length)
+    {
+        CheckStatusRange(offset, length);
+        var isData = Image.IsDataAt(offset, Math.Min(length, Length - offset), out var extent);
+        return ValueTask.FromResult(isData ? BlockStatus.Stored(extent) : BlockStatus.Zeroes(extent));
+    }
+
     /// <summary>Grows (sparsely) or shrinks the image file; a format on top grows it as it allocates.</summary>
     public override ValueTask TruncateAsync(long length)
     {

@@ -18,8 +18,11 @@ public abstract class FilterNode(NodeSettings settings) : BlockNode(settings)
 
     public override ValueTask WriteZeroesAsync(long offset, long length, bool mayUnmap) => File.WriteZeroesAsync(offset, length, mayUnmap);
 
-    /// <summary>A filter holds no data of its own: what is allocated is what its child says.</summary>
+    /// <summary>A filter holds no data of its own: the status is its child's.</summary>
     public override ValueTask<BlockStatus> BlockStatusAsync(long offset, long length) => File.BlockStatusAsync(offset, length);
+
+    /// <summary>Reads fall through to the child, which counts as the next layer (QEMU counts filters in the allocation depth too).</summary>
+    public override BlockNode? FilteredOrBacking => File;
 
     public override ValueTask TruncateAsync(long length) => File.TruncateAsync(length);
 }

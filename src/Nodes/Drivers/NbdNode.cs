@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Nodes.Nbd;
+using Nodes.Tls;
 using static Nodes.Nbd.NbdProtocol;
 
 namespace Nodes.Drivers;
@@ -10,8 +11,9 @@ namespace Nodes.Drivers;
 /// a raw node or the <c>backing</c> of a qcow2 overlay. Options as QEMU's
 /// (<see cref="NbdNodeOptions"/>): <c>server.type=unix|inet</c>, <c>server.path</c> or
 /// <c>server.host</c> and <c>server.port</c>, <c>export</c>, <c>reconnect-delay</c>,
-/// <c>open-timeout</c>, <c>read-only</c>, <c>auto-read-only</c>; <c>tls-creds</c> is refused
-/// until TLS is supported. Requests are pipelined on one connection (<see cref="NbdClient"/>).
+/// <c>open-timeout</c>, <c>read-only</c>, <c>auto-read-only</c>, <c>tls-creds</c> and
+/// <c>tls-hostname</c> (NBD_OPT_STARTTLS first, then everything over TLS). Requests are pipelined
+/// on one connection (<see cref="NbdClient"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -68,8 +70,10 @@ public sealed class NbdNode : BlockNode
     private bool _canTrim;
     private bool _canWriteZeroes;
 
-    public NbdNode(NodeSettings settings)
-        : base(settings) => _options = NbdNodeOptions.Parse(settings);
+    /// <param name="settings">The node's name and QEMU's nbd options.</param>
+    /// <param name="tlsCreds">Where <c>tls-creds</c> is looked up.</param>
+    public NbdNode(NodeSettings settings, TlsCredsRegistry tlsCreds)
+        : base(settings) => _options = NbdNodeOptions.Parse(settings, tlsCreds);
 
     private enum ConnectionState
     {
@@ -314,7 +318,7 @@ public sealed class NbdNode : BlockNode
         {
             try
             {
-                return await NbdClient.ConnectAsync(_options.Server, _options.Export, MaxInFlight, cancellationToken).ConfigureAwait(false);
+                return await NbdClient.ConnectAsync(_options.Server, _options.Export, MaxInFlight, _options.Tls, cancellationToken).ConfigureAwait(false);
             }
             catch (NbdClientException e) when (e.Failure == NbdFailure.ConnectionLost && (limit == Timeout.InfiniteTimeSpan || clock.GetElapsedTime(started) < limit))
             {

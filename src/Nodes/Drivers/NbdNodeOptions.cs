@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using Nodes.Tls;
 
 namespace Nodes.Drivers;
 
@@ -15,7 +17,12 @@ namespace Nodes.Drivers;
 /// <param name="OpenTimeout">How long opening keeps trying to connect (<c>open-timeout</c>, in seconds; 0: one try).</param>
 /// <param name="ReadOnly">The node takes no writes (<c>read-only</c>).</param>
 /// <param name="AutoReadOnly">A read-only export makes a read-only node rather than a failed open (<c>auto-read-only</c>).</param>
-public sealed record NbdNodeOptions(EndPoint Server, string Address, string Export, TimeSpan ReconnectDelay, TimeSpan OpenTimeout, bool ReadOnly, bool AutoReadOnly)
+/// <param name="Tls">
+/// With <c>tls-creds</c>, how the connection starts TLS before anything else: the client
+/// credentials it names, and the name the server's certificate must carry (<c>tls-hostname</c>,
+/// by default <c>server.host</c>); null for plain NBD.
+/// </param>
+public sealed record NbdNodeOptions(EndPoint Server, string Address, string Export, TimeSpan ReconnectDelay, TimeSpan OpenTimeout, bool ReadOnly, bool AutoReadOnly, SslClientAuthenticationOptions? Tls = null)
 {
     /// <summary>The keys QEMU's nbd driver takes besides <c>server.*</c>, with the generic blockdev options.</summary>
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
@@ -24,12 +31,16 @@ public sealed record NbdNodeOptions(EndPoint Server, string Address, string Expo
         "read-only", "auto-read-only", "force-share", "discard", "cache.direct", "cache.no-flush", "detect-zeroes",
     };
 
-    /// <summary>QEMU's options this driver does not offer yet (TLS comes with NBD_OPT_STARTTLS).</summary>
-    private static readonly string[] Unsupported = ["tls-creds", "tls-hostname", "x-dirty-bitmap"];
+    /// <summary>QEMU's options this driver does not offer yet.</summary>
+    private static readonly string[] Unsupported = ["x-dirty-bitmap"];
 
-    /// <summary>Reads and checks the options; throws <see cref="ArgumentException"/> in QEMU's words.</summary>
-    public static NbdNodeOptions Parse(NodeSettings settings)
+    /// <summary>
+    /// Reads and checks the options, finding <c>tls-creds</c> in <paramref name="tlsCreds"/>;
+    /// throws <see cref="ArgumentException"/> in QEMU's words (<c>No TLS credentials with id 'tls0'</c>).
+    /// </summary>
+    public static NbdNodeOptions Parse(NodeSettings settings, TlsCredsRegistry tlsCreds)
     {
+        ArgumentNullException.ThrowIfNull(tlsCreds);
         var options = settings.Options;
         if (options.Keys.FirstOrDefault(k => !k.StartsWith("server.", StringComparison.Ordinal) && !Known.Contains(k)) is { } unexpected)
         {
@@ -37,9 +48,12 @@ public sealed record NbdNodeOptions(EndPoint Server, string Address, string Expo
         }
         if (Unsupported.FirstOrDefault(options.ContainsKey) is { } key)
         {
-            throw new ArgumentException($"Node '{settings.Name}': option '{key}' is not supported yet: the nbd driver speaks plain NBD without TLS or dirty bitmaps");
+            throw new ArgumentException($"Node '{settings.Name}': option '{key}' is not supported yet: the nbd driver reads no dirty bitmaps");
         }
         var (server, address) = ParseServer(settings);
+        // QEMU checks the server's certificate against server.host unless tls-hostname says otherwise; a Unix socket has no host.
+        var hostname = options.GetValueOrDefault("tls-hostname") ?? (server is UnixDomainSocketEndPoint ? null : options["server.host"]);
+        var tls = options.GetValueOrDefault("tls-creds") is { } id ? tlsCreds.Get(id, TlsEndpoint.Client).ClientOptions(hostname) : null;
         return new NbdNodeOptions(
             server,
             address,
@@ -47,7 +61,8 @@ public sealed record NbdNodeOptions(EndPoint Server, string Address, string Expo
             Seconds(settings, "reconnect-delay"),
             Seconds(settings, "open-timeout"),
             settings.GetBool("read-only", false),
-            settings.GetBool("auto-read-only", false));
+            settings.GetBool("auto-read-only", false),
+            tls);
     }
 
     /// <summary>QEMU's <c>SocketAddress</c> of the types a block device can use: <c>unix</c> (path) and <c>inet</c> (host, port).</summary>

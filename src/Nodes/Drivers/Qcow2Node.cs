@@ -171,17 +171,30 @@ public sealed class Qcow2Node(NodeSettings settings) : BlockNode(settings)
         }
     }
 
-    /// <summary>Allocated in this image: data, zero and compressed clusters; unallocated ones belong to the backing.</summary>
+    /// <summary>
+    /// From the L2 tables, as QEMU's qcow2 answers: data and compressed clusters are data, zero
+    /// clusters zeroes, both held by this image; unallocated clusters belong to the backing, and
+    /// read as zeroes without one or past its end. Data clusters are not checked for holes in the
+    /// file (QEMU does that only for images it detects as preallocated).
+    /// </summary>
     public override ValueTask<BlockStatus> BlockStatusAsync(long offset, long length)
     {
         CheckStatusRange(offset, length);
-        var status = MapAsync(offset, Math.Min(length, Length - offset));
-        return status.IsCompletedSuccessfully ? new(StatusOf(status.Result)) : AwaitStatusAsync(status);
-
-        static async ValueTask<BlockStatus> AwaitStatusAsync(ValueTask<ClusterRun> pending) => StatusOf(await pending);
+        var run = MapAsync(offset, Math.Min(length, Length - offset));
+        return run.IsCompletedSuccessfully ? new(StatusOf(offset, run.Result)) : AwaitStatusAsync(offset, run);
     }
 
-    private static BlockStatus StatusOf(ClusterRun run) => new(run.Kind != ClusterKind.Unallocated, run.Length);
+    /// <summary>Reads of unallocated clusters fall through to the backing.</summary>
+    public override BlockNode? FilteredOrBacking => Backing;
+
+    private async ValueTask<BlockStatus> AwaitStatusAsync(long offset, ValueTask<ClusterRun> pending) => StatusOf(offset, await pending);
+
+    private BlockStatus StatusOf(long offset, ClusterRun run) => run.Kind switch
+    {
+        ClusterKind.Data or ClusterKind.Compressed => BlockStatus.Stored(run.Length),
+        ClusterKind.ZeroPlain or ClusterKind.ZeroAllocated => BlockStatus.Zeroes(run.Length),
+        _ => new BlockStatus(run.Length, Data: false, Zero: Backing is not { } backing || offset >= backing.Length, Allocated: false),
+    };
 
     /// <summary>The run of clusters that starts at <paramref name="offset"/>, at most <paramref name="length"/> bytes; no allocation when its L2 table is cached.</summary>
     private ValueTask<ClusterRun> MapAsync(long offset, long length)

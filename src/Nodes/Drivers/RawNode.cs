@@ -45,4 +45,14 @@ public sealed class RawNode(NodeSettings settings) : BlockNode(settings)
         CheckRange(offset, length);
         return File.WriteZeroesAsync(_offset + offset, length, mayUnmap);
     }
+
+    /// <summary>The file's status at the same bytes, shifted by the window.</summary>
+    public override ValueTask<BlockStatus> BlockStatusAsync(long offset, long length)
+    {
+        CheckStatusRange(offset, length);
+        return File.BlockStatusAsync(_offset + offset, Math.Min(length, Length - offset));
+    }
+
+    /// <summary>Without a window the node is a filter of its file, as QEMU's raw driver treats it; with one, the chain ends here.</summary>
+    public override BlockNode? FilteredOrBacking => _offset == 0 && _size is null ? File : null;
 }

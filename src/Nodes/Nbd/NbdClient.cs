@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Runtime.CompilerServices;
 using System.Text;
 using static Nodes.Nbd.NbdProtocol;
@@ -9,7 +11,8 @@ namespace Nodes.Nbd;
 
 /// <summary>
 /// One NBD client connection (NetworkBlockDevice/nbd doc/proto.md): the fixed newstyle handshake
-/// with NBD_OPT_GO, then pipelined READ, WRITE, FLUSH, TRIM and WRITE_ZEROES with simple replies.
+/// with NBD_OPT_GO (after NBD_OPT_STARTTLS and a TLS handshake when asked to), then pipelined
+/// READ, WRITE, FLUSH, TRIM and WRITE_ZEROES with simple replies.
 /// Up to <c>maxInFlight</c> requests are on the wire at once; replies come back in any order and
 /// are matched by handle. Requests reuse their slots, so one in flight allocates nothing of its
 /// own. The demo drives it directly; the <c>nbd</c> driver (<see cref="Drivers.NbdNode"/>)
@@ -24,7 +27,8 @@ namespace Nodes.Nbd;
 public sealed class NbdClient : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    // The socket's stream, or once TLS started the SslStream over it.
+    private Stream _stream;
     private readonly string _export;
     private readonly NbdClientRequest[] _slots;
     private readonly Stack<NbdClientRequest> _free;
@@ -80,7 +84,20 @@ public sealed class NbdClient : IAsyncDisposable
     /// <c>Failed to connect to '/run/nbd.sock': No such file or directory</c>), the server refused
     /// the export, or it is not a fixed-newstyle NBD server.
     /// </exception>
-    public static async Task<NbdClient> ConnectAsync(EndPoint endpoint, string export, int maxInFlight, CancellationToken cancellationToken)
+    public static Task<NbdClient> ConnectAsync(EndPoint endpoint, string export, int maxInFlight, CancellationToken cancellationToken) =>
+        ConnectAsync(endpoint, export, maxInFlight, tls: null, cancellationToken);
+
+    /// <summary>
+    /// Connects as <see cref="ConnectAsync(EndPoint, string, int, CancellationToken)"/>; with
+    /// <paramref name="tls"/>, starts TLS (NBD_OPT_STARTTLS) before any other option, so nothing
+    /// but the greeting crosses in plain text.
+    /// </summary>
+    /// <exception cref="NbdClientException">
+    /// As without TLS; and, as <see cref="NbdFailure.ProtocolViolation"/> (a new connection would
+    /// fare no better), a server that refuses TLS, a failed TLS handshake (a certificate the CA did
+    /// not sign, a name that does not match), or a server that requires TLS we were not given.
+    /// </exception>
+    public static async Task<NbdClient> ConnectAsync(EndPoint endpoint, string export, int maxInFlight, SslClientAuthenticationOptions? tls, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
         var socket = endpoint switch
@@ -107,7 +124,7 @@ public sealed class NbdClient : IAsyncDisposable
         var client = new NbdClient(socket, export, maxInFlight);
         try
         {
-            await client.HandshakeAsync(cancellationToken);
+            await client.HandshakeAsync(tls, cancellationToken);
         }
         catch (Exception e) when (e is IOException or SocketException)
         {
@@ -343,7 +360,7 @@ public sealed class NbdClient : IAsyncDisposable
         _closed.TrySetResult(failure);
     }
 
-    private async Task HandshakeAsync(CancellationToken cancellationToken)
+    private async Task HandshakeAsync(SslClientAuthenticationOptions? tls, CancellationToken cancellationToken)
     {
         var greeting = new byte[18];
         await _stream.ReadExactlyAsync(greeting, cancellationToken);
@@ -359,30 +376,26 @@ public sealed class NbdClient : IAsyncDisposable
         var clientFlags = new byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(clientFlags, FlagFixedNewstyle | (uint)(serverFlags & FlagNoZeroes));
         await _stream.WriteAsync(clientFlags, cancellationToken);
+        if (tls is not null)
+        {
+            await StartTlsAsync(tls, cancellationToken);
+        }
 
         // NBD_OPT_GO: u32 name length, name, u16 number of information requests (none).
         var name = Encoding.UTF8.GetBytes(_export);
-        var option = new byte[16 + 4 + name.Length + 2];
-        BinaryPrimitives.WriteUInt64BigEndian(option, IHaveOpt);
-        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(8), OptGo);
-        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(12), (uint)(4 + name.Length + 2));
-        BinaryPrimitives.WriteUInt32BigEndian(option.AsSpan(16), (uint)name.Length);
-        name.CopyTo(option, 20);
-        await _stream.WriteAsync(option, cancellationToken);
+        var go = new byte[4 + name.Length + 2];
+        BinaryPrimitives.WriteUInt32BigEndian(go, (uint)name.Length);
+        name.CopyTo(go, 4);
+        await SendOptionAsync(OptGo, go, cancellationToken);
 
-        var reply = new byte[20];
         var announced = false;
         while (true)
         {
-            await _stream.ReadExactlyAsync(reply, cancellationToken);
-            var type = BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(12));
-            var length = BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(16));
-            if (BinaryPrimitives.ReadUInt64BigEndian(reply) != OptionReplyMagic || BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(8)) != OptGo || length > MaxOptionLength)
+            var (type, payload) = await ReadOptionReplyAsync(OptGo, "NBD_OPT_GO", cancellationToken);
+            if (type == RepErrTlsReqd)
             {
-                throw new NbdClientException($"NBD export '{_export}': malformed reply to NBD_OPT_GO", NbdFailure.ProtocolViolation);
+                throw new NbdClientException($"NBD export '{_export}': the server requires TLS (give the node tls-creds): {Encoding.UTF8.GetString(payload)}", NbdFailure.ProtocolViolation);
             }
-            var payload = new byte[length];
-            await _stream.ReadExactlyAsync(payload, cancellationToken);
             if ((type & 0x80000000) != 0)
             {
                 // A server starting up may not have the export yet: a later connection may get it.
@@ -404,5 +417,54 @@ public sealed class NbdClient : IAsyncDisposable
                 return;
             }
         }
+    }
+
+    /// <summary>NBD_OPT_STARTTLS, then the TLS handshake; from here on <see cref="_stream"/> is the TLS stream.</summary>
+    private async Task StartTlsAsync(SslClientAuthenticationOptions tls, CancellationToken cancellationToken)
+    {
+        await SendOptionAsync(OptStartTls, [], cancellationToken);
+        var (type, payload) = await ReadOptionReplyAsync(OptStartTls, "NBD_OPT_STARTTLS", cancellationToken);
+        if (type != RepAck || payload.Length != 0)
+        {
+            // QEMU's client gives up here too: falling back to plain text is what an attacker would want.
+            throw new NbdClientException($"NBD export '{_export}': the server rejected the request to start TLS (0x{type:x8}): {Encoding.UTF8.GetString(payload)}", NbdFailure.ProtocolViolation);
+        }
+        var secure = new SslStream(_stream, leaveInnerStreamOpen: false);
+        try
+        {
+            await secure.AuthenticateAsClientAsync(tls, cancellationToken);
+        }
+        catch (AuthenticationException e)
+        {
+            await secure.DisposeAsync();
+            throw new NbdClientException($"NBD export '{_export}': TLS handshake failed: {e.Message}", NbdFailure.ProtocolViolation, inner: e);
+        }
+        _stream = secure;
+    }
+
+    /// <summary>An option request: the magic, <paramref name="option"/>, and its <paramref name="data"/>.</summary>
+    private async Task SendOptionAsync(uint option, byte[] data, CancellationToken cancellationToken)
+    {
+        var message = new byte[16 + data.Length];
+        BinaryPrimitives.WriteUInt64BigEndian(message, IHaveOpt);
+        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(8), option);
+        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(12), (uint)data.Length);
+        data.CopyTo(message, 16);
+        await _stream.WriteAsync(message, cancellationToken);
+    }
+
+    /// <summary>One reply to <paramref name="option"/> (<paramref name="name"/> in errors): its type and payload.</summary>
+    private async Task<(uint Type, byte[] Payload)> ReadOptionReplyAsync(uint option, string name, CancellationToken cancellationToken)
+    {
+        var reply = new byte[20];
+        await _stream.ReadExactlyAsync(reply, cancellationToken);
+        var length = BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(16));
+        if (BinaryPrimitives.ReadUInt64BigEndian(reply) != OptionReplyMagic || BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(8)) != option || length > MaxOptionLength)
+        {
+            throw new NbdClientException($"NBD export '{_export}': malformed reply to {name}", NbdFailure.ProtocolViolation);
+        }
+        var payload = new byte[length];
+        await _stream.ReadExactlyAsync(payload, cancellationToken);
+        return (BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(12)), payload);
     }
 }

@@ -66,6 +66,35 @@ public sealed class RenderTests
     }
 
     [Fact]
+    public void RenderRedacted_hides_passwords_and_the_password_of_connection_strings_and_nothing_else()
+    {
+        var config = Parse("""
+            tls { password = "s3cret", key-password = k1, empty-password = "" }
+            journal { connection-string = "Host=db;Username=actors;Password=pw;Database=a", user = actors }
+            sqlite.connection-string = "Data Source=/var/lib/graph.db"
+            """);
+
+        Assert.Equal(
+            """
+            tls {
+              password = "<redacted>"
+              key-password = "<redacted>"
+              empty-password = ""
+            }
+            journal {
+              connection-string = "Host=db;Username=actors;Password=<redacted>;Database=a"
+              user = actors
+            }
+            sqlite {
+              connection-string = "Data Source=/var/lib/graph.db"
+            }
+
+            """.ReplaceLineEndings("\n"),
+            config.RenderRedacted());
+        Assert.Contains("s3cret", config.Render());
+    }
+
+    [Fact]
     public void ToString_is_Render()
     {
         var config = Parse("a { b = \"x y\" }");

@@ -11,15 +11,13 @@ work=$(mktemp -d -t cluster-bench.XXXXXX)
 
 # The cluster's timing, docker-compose.yml's: a dead member is suspected after ~1.5 s of
 # silence, downed once membership was stable for 1 s, and removed 300 ms later (the removal
-# margin); leader actions, gossip and the singleton proxies run every 0.5 s / 0.2 s.
+# margin); leader actions, gossip and the failure detector's reaper run every 0.25 s
+# (hocon/reference.conf).
 cluster_timing=(
   akka.cluster.failure-detector.heartbeat-interval=500ms
   akka.cluster.failure-detector.acceptable-heartbeat-pause=1s
   akka.cluster.split-brain-resolver.stable-after=1s
   akka.cluster.down-removal-margin=300ms
-  akka.cluster.leader-actions-interval=500ms
-  akka.cluster.gossip-interval=500ms
-  akka.cluster.singleton-proxy.singleton-identification-interval=200ms
 )
 
 declare -A host_pid=()    # host name -> pid of its live process

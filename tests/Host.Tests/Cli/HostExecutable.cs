@@ -81,6 +81,9 @@ public sealed class HostExecutable : IAsyncDisposable
     /// <summary>Whether the process has exited.</summary>
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id.</summary>
+    public int Id => _process.Id;
+
     public async ValueTask DisposeAsync()
     {
         ExternalTool.Kill(_process);

@@ -59,7 +59,7 @@ public sealed class HostOptionsTests
     [Theory]
     [InlineData("--blockdev", "node-name=x", "--blockdev: Parameter 'driver' is missing")]
     [InlineData("--blockdev", "{not json", "--blockdev: invalid JSON")]
-    [InlineData("--object", "secret,id=s0", "--object: only 'iothread' objects are supported, got 'secret'")]
+    [InlineData("--object", "secret,id=s0", "--object: only 'iothread' and 'tls-creds-x509' objects are supported, got 'secret'")]
     [InlineData("--nbd-server", "addr.type=vsock", "--nbd-server: Parameter 'addr.type' expects 'unix' or 'inet', got 'vsock'")]
     [InlineData("--export", "type=nbd,id=e0", "--export: Parameter 'node-name' is missing")]
     [InlineData("--export", "type=nbd,id=e0,node-name=d,writable=maybe", "--export: Parameter 'writable' expects 'on' or 'off', got 'maybe'")]

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Host.Cli;
 
 namespace Host.Tests.Cli;
 
@@ -103,15 +102,7 @@ public sealed class RefusedDaemonStepTests : IDisposable
         Assert.Equal($"actors-host: QMP monitor on 127.0.0.1:{port}: Address already in use", line);
     }
 
-    /// <summary>Runs the host with <paramref name="options"/>; returns its exit code and the one line it wrote to the error writer.</summary>
-    private async Task<(int Code, string Line)> RunAsync(params string[] options)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = await HostCommand.RunAsync(
-            ["--data-dir", Path.Combine(_root.FullName, "data"), "--set", $"host.images-dir=\"{ImagesDir}\"", .. options], output, error);
-        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"expected one line on the error writer, got:\n{error}");
-        return (code, lines[0].TrimEnd('\r'));
-    }
+    /// <summary>Runs the host with <paramref name="options"/> on this test's dirs; returns its exit code and the one line it wrote to the error writer.</summary>
+    private Task<(int Code, string Line)> RunAsync(params string[] options) =>
+        RefusedStart.RunAsync(["--data-dir", Path.Combine(_root.FullName, "data"), "--set", $"host.images-dir=\"{ImagesDir}\"", .. options]);
 }

@@ -138,4 +138,21 @@ public sealed class ClusterConfigTests
         Assert.Equal(["akka.tcp://actors@127.0.0.1:2551"], printed.GetStringList("akka.cluster.seed-nodes"));
         Assert.Equal(2553, printed.GetInt("actors.cluster.port"));
     }
+
+    [Fact]
+    public async Task The_printed_config_shows_no_password()
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+
+        var code = await HostCommand.RunAsync(
+            ["--print-config", "--cluster-port", "2553", "--set", "actors.cluster.tls.password=tls-secret", "--set", "akka.persistence.journal.sql.connection-string=\"Host=db;Password=db-secret\""],
+            output,
+            error);
+
+        Assert.Equal((0, ""), (code, error.ToString()));
+        Assert.DoesNotContain("secret", output.ToString());
+        var printed = ConfigFactory.ParseString(output.ToString(), "printed config");
+        Assert.Equal("<redacted>", printed.GetString("actors.cluster.tls.password"));
+        Assert.Equal("Host=db;Password=<redacted>", printed.GetString("akka.persistence.journal.sql.connection-string"));
+    }
 }

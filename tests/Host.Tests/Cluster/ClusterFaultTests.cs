@@ -153,7 +153,7 @@ public sealed class ClusterFaultTests(ITestOutputHelper output)
             await using var qmp1 = await ProcessCluster.QmpAsync(cluster["h1"]);
             await qmp1.ReturnOfAsync("blockdev-add", new JsonObject { ["driver"] = "null-co", ["node-name"] = "before", ["x-host"] = "h2" });
 
-            cluster["h1"].Relay.Cut();
+            cluster.CutOff(cluster["h1"]);
             var minority = qmp1.ExecuteAsync("blockdev-add", new JsonObject { ["driver"] = "null-co", ["node-name"] = "minority", ["x-host"] = "h1" });
             var added = await NextGraphChangeAsync(cluster["h2"], "majority");
             await WaitUntilAsync(() => Task.FromResult(cluster["h1"].Process!.HasExited), "h1 downed itself and stopped");

@@ -4,17 +4,21 @@ using System.Net.Sockets;
 namespace Host.Tests.Cluster;
 
 /// <summary>
-/// A TCP relay in front of one host's remoting port, so a test can cut the host off the network:
+/// A TCP relay in front of one host's remoting port, so a test can cut hosts off the network:
 /// the host advertises the relay's port (<c>akka.remote.dot-netty.tcp.public-port</c>), so every
-/// other member reaches it through here. Cutting closes every connection and refuses new ones:
-/// the host then hears no member's heartbeat replies and no member hears its replies, a
-/// partition both sides see (Akka's failure detector watches replies to its own heartbeats).
+/// other member reaches it through here. Cutting its host closes every connection and refuses
+/// new ones: the host hears no member. A host cut off must not be heard either, so every other
+/// relay closes and refuses the connections that host opened (<see cref="CutFrom"/>; each host
+/// sends only on connections it opened): a partition both sides see, with nothing going round it
+/// (the cut host's gossip reaching the others would make them suspect each other).
 /// </summary>
 internal sealed class LoopbackRelay : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly int _target;
-    private readonly List<TcpClient> _connections = [];
+    private readonly List<(TcpClient Inbound, TcpClient Outbound)> _connections = [];
+    // The processes whose connections are refused, as cut off.
+    private readonly HashSet<int> _cutSources = [];
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
@@ -30,18 +34,45 @@ internal sealed class LoopbackRelay : IAsyncDisposable
     /// <summary>The port that leads to the host.</summary>
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
-    /// <summary>Closes every connection through the relay and refuses new ones until <see cref="Heal"/>.</summary>
+    /// <summary>Closes every connection through the relay and refuses new ones: nothing reaches the host.</summary>
     public void Cut()
     {
         _cut = true;
         lock (_lock)
         {
-            _connections.ForEach(c => c.Dispose());
+            _connections.ForEach(Close);
             _connections.Clear();
         }
     }
 
-    public void Heal() => _cut = false;
+    /// <summary>
+    /// Closes the connections process <paramref name="pid"/> opened through the relay, and refuses
+    /// its new ones. Returns how many it closed.
+    /// </summary>
+    public int CutFrom(int pid)
+    {
+        lock (_lock)
+        {
+            _cutSources.Add(pid);
+            var closed = _connections.Where(c => IsCutSource(c.Inbound)).ToList();
+            foreach (var connection in closed)
+            {
+                Close(connection);
+                _connections.Remove(connection);
+            }
+            return closed.Count;
+        }
+    }
+
+    private static void Close((TcpClient Inbound, TcpClient Outbound) connection)
+    {
+        connection.Inbound.Dispose();
+        connection.Outbound.Dispose();
+    }
+
+    /// <summary>Whether a process cut off opened <paramref name="inbound"/>. Under the lock.</summary>
+    private bool IsCutSource(TcpClient inbound) =>
+        _cutSources.Count > 0 && inbound.Client.RemoteEndPoint is IPEndPoint client && SocketOwner.Find(client.Port, Port, _cutSources) is not null;
 
     private async Task AcceptAsync()
     {
@@ -56,7 +87,12 @@ internal sealed class LoopbackRelay : IAsyncDisposable
             {
                 return;
             }
-            if (_cut)
+            bool refused;
+            lock (_lock)
+            {
+                refused = _cut || IsCutSource(inbound);
+            }
+            if (refused)
             {
                 inbound.Dispose();
                 continue;
@@ -70,8 +106,7 @@ internal sealed class LoopbackRelay : IAsyncDisposable
         var outbound = new TcpClient();
         lock (_lock)
         {
-            _connections.Add(inbound);
-            _connections.Add(outbound);
+            _connections.Add((inbound, outbound));
         }
         try
         {

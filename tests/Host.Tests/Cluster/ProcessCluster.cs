@@ -108,6 +108,24 @@ internal sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Cuts <paramref name="member"/> off the others: nothing reaches it through its relay, and
+    /// nothing it sends reaches them through theirs (see <see cref="LoopbackRelay"/>).
+    /// </summary>
+    public void CutOff(Member member)
+    {
+        member.Relay.Cut();
+        foreach (var other in _members.Where(m => m != member))
+        {
+            // A member up talks to every other on a connection of its own: none found means the
+            // relay could not tell whose connections it carries, and the cut would be one-sided.
+            if (other.Relay.CutFrom(member.Process!.Id) == 0)
+            {
+                throw new InvalidOperationException($"No connection of {member.Name} (pid {member.Process.Id}) found through {other.Name}'s relay");
+            }
+        }
+    }
+
     /// <summary>A QMP session with <paramref name="member"/>, capabilities negotiated.</summary>
     public static Task<QmpTestClient> QmpAsync(Member member) => QmpTestClient.ConnectNegotiatedAsync(member.QmpSocket);
 

@@ -1,4 +1,3 @@
-using TestTools;
 namespace Host.Tests.Nbd;
 
 /// <summary>
@@ -7,12 +6,5 @@ namespace Host.Tests.Nbd;
 /// </summary>
 public sealed class NbdClientFactAttribute : FactAttribute
 {
-    public NbdClientFactAttribute(params string[] tools)
-    {
-        var missing = tools.Where(t => ExternalTool.Find(t) is null).ToArray();
-        if (missing.Length > 0)
-        {
-            Skip = $"SKIPPED: {string.Join(", ", missing)} not installed (apt-get install {string.Join(' ', missing.Select(NbdTools.PackageOf).Distinct())}; tests/run.sh installs them)";
-        }
-    }
+    public NbdClientFactAttribute(params string[] tools) => Skip = NbdTools.SkipReason(tools);
 }

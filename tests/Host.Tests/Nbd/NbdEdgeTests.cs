@@ -12,11 +12,14 @@ public sealed class NbdEdgeTests
 {
     private const ushort Read = 0;
     private const ushort Write = 1;
+    private const ushort Flush = 3;
     private const ushort Trim = 4;
     private const ushort WriteZeroes = 6;
     private const uint EPerm = 1;
     private const uint EInval = 22;
+    private const uint ENoSpc = 28;
     private const uint EShutdown = 108;
+    private const uint RepErrTooBig = 0x80000009;
 
     [Fact]
     public async Task A_write_to_a_read_only_export_gets_EPERM_and_the_stream_stays_in_sync()
@@ -59,6 +62,58 @@ public sealed class NbdEdgeTests
 
         Assert.Equal((0u, 4ul), await client.ReadReplyAsync());
         Assert.Equal([1, 2, 3, 4], await client.ReadAsync(4));
+    }
+
+    /// <summary>The spec: ENOSPC for a write past the end, as a full disk answers; EINVAL for reads and trims; EPERM first on a read-only export.</summary>
+    [Fact]
+    public async Task Writes_past_the_end_get_ENOSPC_reads_and_trims_EINVAL_and_read_only_EPERM()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await nbd.AddFileExportAsync("ro0", 1 << 20, writable: false);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await using var readOnly = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.GoAsync("disk0");
+        await readOnly.GoAsync("ro0");
+        const ulong huge = 1UL << 63;
+
+        await client.SendRequestAsync(Write, handle: 1, offset: (1 << 20) - 2, length: 4, payload: [1, 2, 3, 4]);
+        await client.SendRequestAsync(WriteZeroes, handle: 2, offset: huge, length: 512);
+        await client.SendRequestAsync(Read, handle: 3, offset: huge, length: 512);
+        await client.SendRequestAsync(Trim, handle: 4, offset: 1 << 20, length: 1);
+        await readOnly.SendRequestAsync(Write, handle: 5, offset: huge, length: 4, payload: [1, 2, 3, 4]);
+        var replies = new[] { await client.ReadReplyAsync(), await client.ReadReplyAsync(), await client.ReadReplyAsync(), await client.ReadReplyAsync() };
+
+        Assert.Equal([(ENoSpc, 1ul), (ENoSpc, 2ul), (EInval, 3ul), (EInval, 4ul)], replies.OrderBy(r => r.Handle));
+        Assert.Equal((EPerm, 5ul), await readOnly.ReadReplyAsync());
+    }
+
+    /// <summary>The spec asks EINVAL for a flag a command does not take; FUA goes with every command.</summary>
+    [Fact]
+    public async Task A_flag_the_command_does_not_take_gets_EINVAL_and_the_refused_writes_payload_is_skipped()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.GoAsync("disk0");
+        const ushort fua = 1, noHole = 2, df = 4, reqOne = 8, fastZero = 16;
+
+        await client.SendRequestAsync(Read, handle: 1, offset: 0, length: 4, flags: df); // no structured replies
+        await client.SendRequestAsync(Write, handle: 2, offset: 0, length: 4, payload: [9, 9, 9, 9], flags: reqOne);
+        await client.SendRequestAsync(WriteZeroes, handle: 3, offset: 0, length: 4, flags: fastZero); // not offered
+        await client.SendRequestAsync(Flush, handle: 4, offset: 0, length: 0, flags: 1 << 9);
+        await client.SendRequestAsync(Trim, handle: 5, offset: 0, length: 4, flags: noHole);
+        await client.SendRequestAsync(WriteZeroes, handle: 6, offset: 4, length: 4, flags: noHole | fua);
+        var replies = new List<(uint Error, ulong Handle)>();
+        for (var i = 0; i < 6; i++)
+        {
+            replies.Add(await client.ReadReplyAsync());
+        }
+        await client.SendRequestAsync(Read, handle: 7, offset: 0, length: 4, flags: fua);
+
+        Assert.Equal([(EInval, 1ul), (EInval, 2ul), (EInval, 3ul), (EInval, 4ul), (EInval, 5ul), (0u, 6ul)], replies.OrderBy(r => r.Handle));
+        Assert.Equal((0u, 7ul), await client.ReadReplyAsync());
+        Assert.Equal([0, 0, 0, 0], await client.ReadAsync(4));
     }
 
     [Fact]
@@ -141,6 +196,71 @@ public sealed class NbdEdgeTests
 
         Assert.Contains("0x80000006", error.Message);
         Assert.Equal((0u, 1ul), await client.ReadReplyAsync());
+    }
+
+    /// <summary>The spec: up to 32 MiB is no attack. Past the 64 KiB we parse, the data is read past and refused.</summary>
+    [Fact]
+    public async Task An_option_over_64_KiB_is_refused_with_TOO_BIG_and_a_failed_SET_META_CONTEXT_selects_nothing()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.SendClientFlagsAsync();
+        await client.OptionAsync(8, []); // NBD_OPT_STRUCTURED_REPLY
+        await client.OptionAsync(10, RawNbdClient.MetaContextData("disk0", "base:allocation"));
+        var queries = Enumerable.Repeat("base:allocation", 4000).ToArray(); // 76 KiB
+
+        var tooBig = await client.OptionAsync(10, RawNbdClient.MetaContextData("disk0", queries));
+        var unknown = await client.OptionAsync(0x4242, new byte[1 << 20]);
+        await client.GoAgainAsync("disk0");
+        await client.SendRequestAsync(7, handle: 1, offset: 0, length: 512); // NBD_CMD_BLOCK_STATUS
+        var status = await client.ReadChunkAsync();
+
+        Assert.Equal(RepErrTooBig, tooBig.Single().Type);
+        Assert.Equal(RepErrTooBig, unknown.Single().Type);
+        Assert.Equal((0x8001, 1ul), (status.Type, status.Handle)); // NBD_REPLY_TYPE_ERROR: no context is selected
+        Assert.Equal(EInval, BinaryPrimitives.ReadUInt32BigEndian(status.Payload));
+    }
+
+    [Fact]
+    public async Task An_option_announcing_more_than_32_MiB_closes_the_connection_without_waiting_for_its_data()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.SendClientFlagsAsync();
+        var header = new byte[16];
+        BinaryPrimitives.WriteUInt64BigEndian(header, 0x49484156454F5054UL);
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(8), 3); // NBD_OPT_LIST
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(12), uint.MaxValue);
+
+        await client.WriteAsync(header);
+
+        Assert.True(await client.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task A_client_stalled_inside_an_option_holds_up_no_one_and_may_finish_later()
+    {
+        await using var nbd = await NbdHost.StartAsync();
+        await nbd.AddFileExportAsync("disk0", 1 << 20);
+        await using var stalled = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await stalled.SendClientFlagsAsync();
+        var go = new byte[16 + 4 + 5 + 2];
+        BinaryPrimitives.WriteUInt64BigEndian(go, 0x49484156454F5054UL);
+        BinaryPrimitives.WriteUInt32BigEndian(go.AsSpan(8), 7); // NBD_OPT_GO
+        BinaryPrimitives.WriteUInt32BigEndian(go.AsSpan(12), 4 + 5 + 2);
+        BinaryPrimitives.WriteUInt32BigEndian(go.AsSpan(16), 5);
+        "disk0"u8.CopyTo(go.AsSpan(20));
+        await stalled.WriteAsync(go[..22]);
+
+        await using var other = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await other.GoAsync("disk0");
+        await other.SendRequestAsync(Read, handle: 1, offset: 0, length: 16);
+        var otherRead = await other.ReadReplyAsync();
+        await stalled.WriteAsync(go[22..]);
+
+        Assert.Equal((0u, 1ul), otherRead);
+        Assert.Equal(1u, (await stalled.ReadOptionRepliesAsync(7))[^1].Type); // NBD_REP_ACK
     }
 
     [Fact]

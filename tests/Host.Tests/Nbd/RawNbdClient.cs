@@ -6,7 +6,7 @@ namespace Host.Tests.Nbd;
 
 /// <summary>
 /// A bare NBD client on a socket, for what real clients never send: bad bytes, refused
-/// requests, and disconnecting with requests in flight. Simple replies only.
+/// requests, disconnecting with requests in flight, and option sequences compared byte for byte.
 /// </summary>
 public sealed class RawNbdClient : IAsyncDisposable
 {
@@ -33,10 +33,74 @@ public sealed class RawNbdClient : IAsyncDisposable
     /// <summary>Client flags, then NBD_OPT_GO for <paramref name="name"/>; returns the transmission flags.</summary>
     public async Task<ushort> GoAsync(string name)
     {
-        var flags = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(flags, 3); // FIXED_NEWSTYLE | NO_ZEROES
-        await WriteAsync(flags);
+        await SendClientFlagsAsync();
         return await GoAgainAsync(name);
+    }
+
+    /// <summary>The client flags that open option haggling: FIXED_NEWSTYLE | NO_ZEROES.</summary>
+    public Task SendClientFlagsAsync()
+    {
+        var flags = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(flags, 3);
+        return WriteAsync(flags);
+    }
+
+    /// <summary>Sends option <paramref name="option"/> with <paramref name="data"/> and reads its replies up to the ACK or the first error.</summary>
+    public async Task<List<(uint Type, byte[] Payload)>> OptionAsync(uint option, byte[] data)
+    {
+        var message = new byte[16 + data.Length];
+        BinaryPrimitives.WriteUInt64BigEndian(message, 0x49484156454F5054UL);
+        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(8), option);
+        BinaryPrimitives.WriteUInt32BigEndian(message.AsSpan(12), (uint)data.Length);
+        data.CopyTo(message, 16);
+        await WriteAsync(message);
+        return await ReadOptionRepliesAsync(option);
+    }
+
+    /// <summary>Reads the replies to option <paramref name="option"/> up to the ACK or the first error.</summary>
+    public async Task<List<(uint Type, byte[] Payload)>> ReadOptionRepliesAsync(uint option)
+    {
+        var replies = new List<(uint Type, byte[] Payload)>();
+        while (true)
+        {
+            var header = await ReadAsync(20);
+            Assert.Equal(option, BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(8)));
+            var type = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(12));
+            replies.Add((type, await ReadAsync((int)BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(16)))));
+            if (type == 1 || (type & 0x80000000) != 0)
+            {
+                return replies;
+            }
+        }
+    }
+
+    /// <summary>The data of NBD_OPT_LIST/SET_META_CONTEXT: export name, then the queries, each with its length.</summary>
+    public static byte[] MetaContextData(string export, params string[] queries)
+    {
+        var parts = new List<byte>();
+        void AddString(string value)
+        {
+            var bytes = Encoding.UTF8.GetBytes(value);
+            parts.AddRange([(byte)(bytes.Length >> 24), (byte)(bytes.Length >> 16), (byte)(bytes.Length >> 8), (byte)bytes.Length]);
+            parts.AddRange(bytes);
+        }
+        AddString(export);
+        parts.AddRange([(byte)(queries.Length >> 24), (byte)(queries.Length >> 16), (byte)(queries.Length >> 8), (byte)queries.Length]);
+        foreach (var query in queries)
+        {
+            AddString(query);
+        }
+        return [.. parts];
+    }
+
+    /// <summary>Reads one structured reply chunk: flags, type, handle and payload.</summary>
+    public async Task<(ushort Flags, ushort Type, ulong Handle, byte[] Payload)> ReadChunkAsync()
+    {
+        var header = await ReadAsync(20);
+        Assert.Equal(0x668e33efu, BinaryPrimitives.ReadUInt32BigEndian(header));
+        var payload = await ReadAsync((int)BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(16)));
+        return (BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(4)), BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(6)),
+            BinaryPrimitives.ReadUInt64BigEndian(header.AsSpan(8)), payload);
     }
 
     /// <summary>

@@ -31,6 +31,26 @@ public sealed class ImageFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Holes_and_data_are_told_apart_and_a_punched_hole_is_seen_at_once()
+    {
+        _backend.Create("disk.img", 4 * MiB);
+        await using var image = _backend.Open("disk.img");
+        await image.WriteAsync(MiB, Pattern(MiB, seed: 5));
+
+        var leading = image.IsDataAt(0, 4 * MiB, out var leadingLength);
+        var inData = image.IsDataAt(MiB + 4096, 4 * MiB, out var dataLength);
+        var trailing = image.IsDataAt(3 * MiB, MiB, out var trailingLength);
+        await image.DiscardAsync(MiB, 64 * 1024);
+        var punched = image.IsDataAt(MiB, MiB, out var punchedLength);
+
+        Assert.Equal((false, (long)MiB), (leading, leadingLength));
+        Assert.Equal((true, (long)MiB - 4096), (inData, dataLength));
+        Assert.Equal((false, (long)MiB), (trailing, trailingLength));
+        // The data extent found before was remembered; the discard must make it forgotten.
+        Assert.Equal((false, 64L * 1024), (punched, punchedLength));
+    }
+
+    [Fact]
     public async Task A_new_image_is_sparse_and_reads_as_zeroes()
     {
         var info = _backend.Create("disk.img", 64L * MiB);

@@ -33,7 +33,7 @@ public sealed class CopyOnReadTests : NodesTestKit, IDisposable
 
         var read = await _h.ReadAsync("cor", (2 * Cluster) + 100, Cluster);
         Assert.All(read, b => Assert.Equal(0x5a, b));
-        Assert.Equal(new BlockStatus(true, 2 * Cluster), await _h.StatusAsync("ov", 2 * Cluster, 4 * Cluster));
+        Assert.Equal(BlockStatus.Stored(2 * Cluster), await _h.StatusAsync("ov", 2 * Cluster, 4 * Cluster));
         Assert.False((await _h.StatusAsync("ov", 4 * Cluster, Cluster)).Allocated);
         await _h.CloseAllAsync();
 

@@ -1,3 +1,4 @@
+using Nodes.Drivers;
 using Nodes.Tests.Disk;
 using Xunit.Abstractions;
 
@@ -33,8 +34,29 @@ public sealed class Qcow2DriverTests : NodesTestKit, IDisposable
         await OpenChainAsync();
 
         Assert.All(await _h.ReadAsync("ov", 0, Size), b => Assert.Equal(BasePattern, b));
-        Assert.Equal(new Nodes.Drivers.BlockStatus(false, Size / 2), await _h.StatusAsync("ov", Size / 2, Size));
+        Assert.Equal(new BlockStatus(Size / 2, Data: false, Zero: false, Allocated: false), await _h.StatusAsync("ov", Size / 2, Size));
         Assert.Equal(Size, _h.Nodes.Runtime.Find("ov")!.Length);
+    }
+
+    /// <summary>
+    /// ov is twice as long as base: past base's end ov's unallocated clusters read as zeroes that
+    /// count as base's (QEMU's allocation depth 2), not as data.
+    /// </summary>
+    [QemuFact]
+    public async Task The_chain_status_names_the_layer_that_holds_each_extent()
+    {
+        await _h.CreateBaseAsync("base.raw", Size, BasePattern);
+        await _h.CreateQcow2Async("ov.qcow2", 2 * Size, "base.raw");
+        await OpenAsync();
+        await _h.WriteAsync("ov", 0, Filled(Cluster, 0xa5));
+
+        var inOverlay = await ChainStatusAsync(0, 2 * Size);
+        var inBase = await ChainStatusAsync(Cluster, 2 * Size);
+        var pastBase = await ChainStatusAsync(Size, Size);
+
+        Assert.Equal(new ChainStatus(Cluster, Data: true, Zero: false, Depth: 1), inOverlay);
+        Assert.Equal(new ChainStatus(Size - Cluster, Data: true, Zero: false, Depth: 2), inBase);
+        Assert.Equal(new ChainStatus(Size, Data: false, Zero: true, Depth: 2), pastBase);
     }
 
     [QemuFact]
@@ -176,6 +198,8 @@ public sealed class Qcow2DriverTests : NodesTestKit, IDisposable
         }
         return System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(header.AsSpan(offset));
     }
+
+    private Task<ChainStatus> ChainStatusAsync(long offset, long length) => _h.Nodes.Request("ov", n => n.ChainStatusAsync(offset, length));
 
     private async Task OpenChainAsync()
     {
