@@ -7,6 +7,8 @@ switch (args)
     case ["graph-replay", ..]:
         Benchmarks.GraphReplay.Run();
         return 0;
+    case ["writer-latency", "nbd", .. var rest]:
+        return Benchmarks.WritePhasesUnderNbd.Run(rest);
     case ["writer-latency", ..]:
         return Benchmarks.WriterLatency.Run();
     default:

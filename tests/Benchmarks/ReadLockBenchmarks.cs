@@ -9,7 +9,7 @@ namespace Benchmarks;
 
 /// <summary>
 /// Cost of one graph read lock + unlock pair, as a request pays it on its IoThread: our
-/// <see cref="IoThread.ReadLockAsync"/>/<see cref="IoThread.ReadUnlock"/> against
+/// <see cref="IoThread.ReadLockAsync"/>/<see cref="IoThread.ReadUnlock()"/> against
 /// <see cref="ReaderWriterLockSlim"/> and against QEMU's algorithm written in C#
 /// (<see cref="QemuGraphLock"/>). Every variant runs on the same event-loop thread, in chunks
 /// of <see cref="Chunk"/> pairs per posted callback (the loop serves its mailbox between chunks,

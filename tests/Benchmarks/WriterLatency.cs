@@ -117,7 +117,7 @@ internal static class WriterLatency
         return fault is null && monitor.Violations == 0;
     }
 
-    private static string LoadAverage()
+    internal static string LoadAverage()
     {
         try
         {
@@ -130,7 +130,7 @@ internal static class WriterLatency
     }
 
     /// <summary>The same percentile rule as the Coordinator's recorder: the smallest value with at least p of the samples at or below it.</summary>
-    private static double P(double[] samples, double p)
+    internal static double P(double[] samples, double p)
     {
         var sorted = samples.Order().ToArray();
         return sorted[(int)Math.Min(sorted.Length - 1, Math.Ceiling(p * sorted.Length) - 1)];

@@ -33,6 +33,7 @@ public sealed class Coordinator : ReceiveActor
     private readonly Queue<PendingWrite> _nested = new();
     private readonly HashSet<string> _awaitingWriteEnded = new(StringComparer.Ordinal);
     private readonly LatencyRecorder _writeWait = new();
+    private readonly WriteTimeline _timeline = new();
     // In a cluster: the members that are up, each of which must have registered before a write.
     private readonly HashSet<Address> _members = [];
     private Address? _selfAddress;
@@ -42,6 +43,9 @@ public sealed class Coordinator : ReceiveActor
     private IActorRef? _deferredOwner;
     private bool _runDeferredOwed;
     private long _epoch;
+    // The epoch whose EndWrite the contexts are acknowledging: a later write may have begun meanwhile.
+    private long _unlockedEpoch;
+    private bool _resuming;
     private long _writesDone;
     private long _deferredRun;
     private long _deferredFailed;
@@ -52,13 +56,16 @@ public sealed class Coordinator : ReceiveActor
         Receive<ReaderReport>(report =>
         {
             _contexts.Report(report.Context, report.Epoch, report.Readers, report.Parked);
+            if (report.Left is { } left && report.Epoch == _epoch && HasWriter && !_granted)
+            {
+                _timeline.ReaderLeft(left);
+            }
             CheckDrained();
         });
         Receive<WriteEnded>(ended =>
         {
-            if (ended.Epoch == _epoch)
+            if (ended.Epoch == _unlockedEpoch && _awaitingWriteEnded.Remove(ended.Context))
             {
-                _awaitingWriteEnded.Remove(ended.Context);
                 CheckWriteEnded();
             }
         });
@@ -80,7 +87,7 @@ public sealed class Coordinator : ReceiveActor
             _members.Remove(removed.Member.Address);
             CheckDrained();
         });
-        Receive<QueryGraphLock>(_ => Sender.Tell(Status(), Self));
+        Receive<QueryGraphLock>(query => Sender.Tell(Status(query.Since), Self));
     }
 
     /// <summary>Props for a Coordinator.</summary>
@@ -208,6 +215,7 @@ public sealed class Coordinator : ReceiveActor
         }
         _current = next;
         _epoch++;
+        _timeline.Began(next.RequestedAt);
         // Step 1 of the write side: stop new readers everywhere before waiting for the old ones.
         foreach (var context in _contexts.Refs)
         {
@@ -223,11 +231,16 @@ public sealed class Coordinator : ReceiveActor
     /// </summary>
     private void CheckDrained()
     {
-        if (!HasWriter || _granted || !_contexts.AllReported(_epoch) || _contexts.Readers != 0 || !EveryMemberCounted())
+        if (!HasWriter || _granted || !_contexts.AllReported(_epoch) || !EveryMemberCounted())
         {
             return;
         }
-        var waited = Stopwatch.GetElapsedTime(_current!.RequestedAt);
+        _timeline.Stopped();
+        if (_contexts.Readers != 0)
+        {
+            return;
+        }
+        var waited = _timeline.Granted(_epoch, _current!.RequestedAt);
         _writeWait.Record(waited);
         _granted = true;
         _options.Monitor?.EnterWrite();
@@ -255,9 +268,13 @@ public sealed class Coordinator : ReceiveActor
         {
             _options.Monitor?.ExitWrite();
             _writesDone++;
+            _timeline.Released();
         }
+        // A write that was never granted (its writer died waiting) has no section to time.
+        _resuming = _granted;
         _granted = false;
         _current = null;
+        _unlockedEpoch = _epoch;
         _awaitingWriteEnded.Clear();
         foreach (var id in _contexts.Ids)
         {
@@ -279,9 +296,15 @@ public sealed class Coordinator : ReceiveActor
 
     private void CheckWriteEnded()
     {
+        if (_resuming && _awaitingWriteEnded.Count == 0)
+        {
+            _resuming = false;
+            _timeline.Resumed();
+        }
         if (_runDeferredOwed && _awaitingWriteEnded.Count == 0 && !HasWriter)
         {
             _runDeferredOwed = false;
+            _timeline.DeferredStarted();
             _deferredOwner!.Tell(new RunDeferred(_epoch), Self);
         }
     }
@@ -293,6 +316,7 @@ public sealed class Coordinator : ReceiveActor
             _log.Warning("Ignored DeferredDone from {0}: no deferred work of its runs.", Sender);
             return;
         }
+        _timeline.DeferredDone();
         _deferredRun += done.Ran - done.Failed;
         _deferredFailed += done.Failed;
         _deferredOwner = null;
@@ -300,7 +324,7 @@ public sealed class Coordinator : ReceiveActor
         TryStartNextWrite();
     }
 
-    private GraphLockStatus Status() => new(
+    private GraphLockStatus Status(GraphLockStatus? since) => new(
         [.. _contexts.Status()],
         _contexts.Orphaned,
         HasWriter,
@@ -310,7 +334,8 @@ public sealed class Coordinator : ReceiveActor
         _writesDone,
         _deferredRun,
         _deferredFailed,
-        _writeWait.Summary());
+        _writeWait.Summary(since?.WriteWait.Count ?? 0),
+        _timeline.Summary(since?.Phases));
 
     private sealed record PendingWrite(string Reason, IActorRef Requester, long RequestedAt);
 }

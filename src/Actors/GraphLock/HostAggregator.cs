@@ -1,3 +1,4 @@
+using Actors.IoThreads;
 using Actors.Singletons;
 using Akka.Actor;
 
@@ -31,6 +32,10 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
     private readonly Registration _registration;
     private readonly ContextTable _iothreads = new();
     private readonly HashSet<string> _awaitingWriteEnded = new(StringComparer.Ordinal);
+    // This host's IoThreads (all of them: an aggregator only has its own host's), and those that
+    // acknowledged the last EndWrite: the next write may stop their readers directly.
+    private readonly Dictionary<string, IoThread> _local = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _stoppable = new(StringComparer.Ordinal);
     private bool _registered;
     private bool _writerActive = true;
     // The Coordinator's epoch, and the epoch told to the IoThreads: the Coordinator's plus an
@@ -50,10 +55,14 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
         Receive<ReaderReport>(report =>
         {
             _iothreads.Report(report.Context, report.Epoch, report.Readers, report.Parked);
-            ReportIfComplete();
+            ReportIfComplete(report.Epoch == _localEpoch ? report.Left : null);
         });
         Receive<WriteEnded>(ended =>
         {
+            if (ended.Epoch == _localEpoch && !_writerActive && _local.ContainsKey(ended.Context))
+            {
+                _stoppable.Add(ended.Context);
+            }
             if (ended.Epoch == _localEpoch && _awaitingWriteEnded.Remove(ended.Context))
             {
                 AcknowledgeIfEnded();
@@ -62,6 +71,16 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
         Receive<RegisterContext>(register =>
         {
             _iothreads.Register(register.Context, register.Ref);
+            // Stoppable only once it acknowledged an EndWrite: until then it parks on its own.
+            _stoppable.Remove(register.Context);
+            if (register.Local is { } local)
+            {
+                _local[register.Context] = local;
+            }
+            else
+            {
+                _local.Remove(register.Context);
+            }
             Context.Watch(register.Ref);
             // Until this host is registered upstream, its IoThreads park too.
             register.Ref.Tell(new ContextRegistered(register.Context, _localEpoch, _writerActive), Self);
@@ -147,6 +166,7 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
         _localEpoch = epoch + _epochOffset;
         _writerActive = true;
         _lastReported = null;
+        StopReadersDirectly();
         foreach (var iothread in _iothreads.Refs)
         {
             iothread.Tell(new BeginWrite(_localEpoch), Self);
@@ -154,11 +174,37 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
         ReportIfComplete();
     }
 
+    /// <summary>
+    /// Stops new readers on the IoThreads that acknowledged the last EndWrite without waiting
+    /// for their loops to run (<see cref="IoThread.StopReaders"/>): the stop, one process-wide
+    /// barrier, then their counts, taken as their first reports for the epoch. A loop that is
+    /// busy or asleep then holds up the write only if a reader of its own is still inside. Each
+    /// still gets BeginWrite, and its own reports (later, so newer) replace the count.
+    /// </summary>
+    private void StopReadersDirectly()
+    {
+        if (_stoppable.Count == 0)
+        {
+            return;
+        }
+        foreach (var id in _stoppable)
+        {
+            _local[id].StopReaders(_localEpoch);
+        }
+        Interlocked.MemoryBarrierProcessWide();
+        foreach (var id in _stoppable)
+        {
+            _iothreads.Report(id, _localEpoch, _local[id].ReadersSeen, parked: 0);
+        }
+        _stoppable.Clear();
+    }
+
     private void End(long epoch, bool acknowledge)
     {
         _epoch = epoch;
         _localEpoch = epoch + _epochOffset;
         _writerActive = false;
+        _stoppable.Clear();
         _awaitingWriteEnded.Clear();
         foreach (var id in _iothreads.Ids)
         {
@@ -172,8 +218,11 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
         AcknowledgeIfEnded();
     }
 
-    /// <summary>Reports the host's sum once every IoThread reported for the epoch, and whenever it changes.</summary>
-    private void ReportIfComplete()
+    /// <summary>
+    /// Reports the host's sum once every IoThread reported for the epoch, and whenever it changes,
+    /// naming the reader that <paramref name="left"/> if that changed it.
+    /// </summary>
+    private void ReportIfComplete(DrainReader? left = null)
     {
         if (!_registered || !_writerActive || !_iothreads.AllReported(_localEpoch))
         {
@@ -183,7 +232,7 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
         if (readers != _lastReported)
         {
             _lastReported = readers;
-            _registration.Service!.Tell(new ReaderReport(_context, _epoch, readers, _iothreads.Parked), Self);
+            _registration.Service!.Tell(new ReaderReport(_context, _epoch, readers, _iothreads.Parked, left), Self);
         }
     }
 
@@ -198,6 +247,8 @@ public sealed class HostAggregator : ReceiveActor, IWithTimers
 
     private void IoThreadGone(string id)
     {
+        _local.Remove(id);
+        _stoppable.Remove(id);
         _awaitingWriteEnded.Remove(id);
         ReportIfComplete();
         AcknowledgeIfEnded();

@@ -1,11 +1,16 @@
 namespace Actors.GraphLock;
 
 /// <summary>Keeps the most recent latencies (a ring) and answers percentiles over them. Single-threaded (the Coordinator's).</summary>
-internal sealed class LatencyRecorder(int capacity = 8192)
+internal sealed class LatencyRecorder(int capacity = LatencyRecorder.DefaultCapacity)
 {
+    public const int DefaultCapacity = 8192;
+
     private readonly double[] _ring = new double[capacity];
     private long _count;
     private double _max;
+
+    /// <summary>Latencies recorded so far; the index the next one gets.</summary>
+    public long Count => _count;
 
     public void Record(TimeSpan latency)
     {
@@ -15,16 +20,24 @@ internal sealed class LatencyRecorder(int capacity = 8192)
         _max = Math.Max(_max, micros);
     }
 
-    public LatencySummary Summary()
+    /// <summary>
+    /// Percentiles of the latencies recorded since the first <paramref name="since"/> (as far as
+    /// the ring still holds them); with 0, of all, and the maximum of all.
+    /// </summary>
+    public LatencySummary Summary(long since = 0)
     {
-        var kept = (int)Math.Min(_count, _ring.Length);
-        if (kept == 0)
+        var from = Math.Max(since, _count - _ring.Length);
+        if (from >= _count)
         {
-            return new LatencySummary(0, 0, 0, 0);
+            return new LatencySummary(Math.Max(0, _count - since), 0, 0, 0);
         }
-        var sorted = _ring[..kept];
+        var sorted = new double[_count - from];
+        for (var i = from; i < _count; i++)
+        {
+            sorted[i - from] = _ring[i % _ring.Length];
+        }
         Array.Sort(sorted);
-        return new LatencySummary(_count, Percentile(sorted, 0.50), Percentile(sorted, 0.99), _max);
+        return new LatencySummary(_count - since, Percentile(sorted, 0.50), Percentile(sorted, 0.99), since == 0 ? _max : sorted[^1]);
     }
 
     private static double Percentile(double[] sorted, double p) => sorted[(int)Math.Min(sorted.Length - 1, Math.Ceiling(p * sorted.Length) - 1)];

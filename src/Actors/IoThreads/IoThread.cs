@@ -10,8 +10,9 @@ namespace Actors.IoThreads;
 /// </summary>
 /// <remarks>
 /// Read side (all on the loop thread, so none of it needs a lock or an interlocked write):
-/// <see cref="ReadLockAsync"/> is a local increment and a flag check; a reader arriving while a
-/// writer is active parks, FIFO, and is resumed by <see cref="EndWrite"/>; <see cref="ReadUnlock"/>
+/// <see cref="ReadLockAsync"/> is a local increment and a check of one field (set while a writer is
+/// active, or by the host aggregator before this loop hears of the writer, see
+/// <see cref="StopReaders"/>); a reader arriving while a writer is active parks, FIFO, and is resumed by <see cref="EndWrite"/>; <see cref="ReadUnlock()"/>
 /// reports the new count while a writer waits. A reader may unlock on another IoThread than it
 /// locked on (its node moved): counters may then go negative, the sum stays right.
 /// </remarks>
@@ -23,6 +24,12 @@ public sealed class IoThread : ReceiveActor
     private int _readers;
     // Parks readers until the registry answered: a write may already be under way.
     private bool _writerActive = true;
+    // What the read fast path checks, in one field: non-zero while readers must park. This loop
+    // sets it with _writerActive (to the write's epoch, or NotRegistered); the host aggregator
+    // sets it to a write's epoch before this loop hears BeginWrite (StopReaders). They never
+    // write it at once: the aggregator only after this loop acknowledged an EndWrite (which
+    // cleared it), and this loop next on that write's BeginWrite, sent after the aggregator's write.
+    private long _gate = NotRegistered;
     // Readers call in from node actors' code on this loop, outside this actor's own context.
     private IActorRef _self = ActorRefs.Nobody;
     private bool _registered;
@@ -50,12 +57,14 @@ public sealed class IoThread : ReceiveActor
             // Step 2: new readers park from now on; report who is still inside.
             _epoch = begin.Epoch;
             _writerActive = true;
+            Volatile.Write(ref _gate, begin.Epoch);
             Report();
         });
         Receive<EndWrite>(end =>
         {
             _epoch = end.Epoch;
             _writerActive = false;
+            Volatile.Write(ref _gate, 0);
             ResumeParked();
             Sender.Tell(new WriteEnded(Name, end.Epoch), Self);
         });
@@ -70,6 +79,7 @@ public sealed class IoThread : ReceiveActor
             else
             {
                 _writerActive = false;
+                Volatile.Write(ref _gate, 0);
                 ResumeParked();
             }
         });
@@ -113,6 +123,9 @@ public sealed class IoThread : ReceiveActor
     public static Task StopAsync(ActorSystem system, string name, TimeSpan timeout) =>
         IoThreadSupervisor.For(system).Ask<IoThreadRetired>(new RetireIoThread(name), timeout);
 
+    // The gate's value until the registry answered.
+    private const long NotRegistered = -1;
+
     // Starting an actor is local work; this bounds a start on a system that is shutting down.
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
@@ -139,14 +152,23 @@ public sealed class IoThread : ReceiveActor
         {
             Loop.AssertOnLoop();
         }
-        _readers++;
-        if (!_writerActive)
+        // Either this increment is in the aggregator's count or the read below sees its stop
+        // (StopReaders). Volatile, so the JIT keeps the write before the read (free on x64); the
+        // CPU may still swap them, which the aggregator's process-wide barrier covers.
+        Volatile.Write(ref _readers, _readers + 1);
+        if (Volatile.Read(ref _gate) == 0)
         {
             _options.Monitor?.EnterRead();
             return ValueTask.CompletedTask;
         }
-        // Slow path: a writer is active (or we are not registered yet). Back out and park.
+        // Slow path: a writer is active, the aggregator stopped readers, or we are not registered
+        // yet. Back out and park.
         _readers--;
+        if (!_writerActive && _registered)
+        {
+            // Stopped by the aggregator: its count may have included this reader.
+            Report();
+        }
         var parked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _parked.Enqueue(parked);
         _parkedTotal++;
@@ -154,20 +176,28 @@ public sealed class IoThread : ReceiveActor
     }
 
     /// <summary>Releases a read lock taken on this or another IoThread (the reader may have migrated).</summary>
-    public void ReadUnlock()
+    public void ReadUnlock() => ReadUnlock(node: null, kind: null);
+
+    /// <summary>
+    /// As <see cref="ReadUnlock()"/>, naming the request that leaves (the node it entered at and
+    /// its type): while a writer waits the report says so, and the last one before the grant is
+    /// the reader that writer waited for. Without a writer the names are not looked at.
+    /// </summary>
+    public void ReadUnlock(string? node, string? kind)
     {
         if (_options.DebugAssertions)
         {
             Loop.AssertOnLoop();
         }
         _options.Monitor?.ExitRead();
-        _readers--;
+        Volatile.Write(ref _readers, _readers - 1);
         // Every unlock while a writer waits is reported; the writer may be waiting for this one
         // (the missed wake-up QEMU fixed in rdunlock in 2026 cannot happen: the flag and the
-        // counter are both this thread's).
-        if (_writerActive && _registered)
+        // counter are this thread's, and a stop the aggregator set is either seen here or counts
+        // this decrement, as in ReadLockAsync).
+        if (Volatile.Read(ref _gate) != 0 && _registered)
         {
-            Report();
+            Report(new DrainReader(Name, node, kind));
         }
     }
 
@@ -190,7 +220,7 @@ public sealed class IoThread : ReceiveActor
         // this IoThread then must not admit any, so it dies with it (DESIGN §4: a context that
         // dies with its host loses its readers with it).
         Context.Watch(_registry);
-        _registry.Tell(new RegisterContext(Name, _self), _self);
+        _registry.Tell(new RegisterContext(Name, _self) { Local = this }, _self);
         _started?.TrySetResult(this);
     }
 
@@ -221,5 +251,25 @@ public sealed class IoThread : ReceiveActor
         }
     }
 
-    private void Report() => _registry.Tell(new ReaderReport(Name, _epoch, _readers, _parked.Count), _self);
+    /// <summary>
+    /// Stops new readers for write <paramref name="epoch"/> from the host aggregator's thread,
+    /// before this loop gets BeginWrite: a loop busy or asleep then holds up no write whose
+    /// readers are gone. The aggregator then issues a process-wide memory barrier and reads
+    /// <see cref="ReadersSeen"/>. Case 1: a reader's increment came before the barrier: the count
+    /// includes it (it may back out and park: the count was too high, and this loop's report on
+    /// BeginWrite corrects it). Case 2: it came after: it sees the stop and parks. The same holds
+    /// for an unlock: seen in the count, or it sees the stop and reports. Only for a loop that
+    /// acknowledged the last EndWrite: its resumed readers are counted, and its gate is open and
+    /// not written by the loop again before that write's BeginWrite.
+    /// </summary>
+    internal void StopReaders(long epoch) => Volatile.Write(ref _gate, epoch);
+
+    /// <summary>This loop's reader count as another thread sees it after a process-wide barrier (see <see cref="StopReaders"/>).</summary>
+    internal int ReadersSeen => Volatile.Read(ref _readers);
+
+    private void Report(DrainReader? left = null)
+    {
+        // Stopped by the aggregator, this loop has not heard the write's epoch yet: the gate holds it.
+        _registry.Tell(new ReaderReport(Name, Math.Max(_epoch, Volatile.Read(ref _gate)), _readers, _parked.Count, left), _self);
+    }
 }

@@ -105,6 +105,18 @@ public static class DemoCommand
         {
             Row("write sections", Number(report.WriteSections));
             Row("write wait p50 / p99 / max", report.WriteWait is { } wait ? Wait(wait) : "-");
+            if (report.WritePhases is { } phases)
+            {
+                Row("  queued (behind other writers)", Wait(phases.Queued));
+                Row("  stop (BeginWrite, all reported)", Wait(phases.Stop));
+                Row("  drain (until no reader is inside)", Wait(phases.Drain));
+                Row("  section (the change and its journal)", Wait(phases.Section));
+                Row("  unlock (parked readers resumed)", Wait(phases.Unlock));
+                Row("  deferred (pending unrefs)", Wait(phases.Deferred));
+                Row("slowest drain waited for", phases.SlowestDrain is { LastReader: { } reader } slowest
+                    ? $"{reader} for {Number(slowest.DrainMicros)} µs"
+                    : "-");
+            }
             Row("readers parked", Number(report.ReadersParked));
             Row("deferred unrefs run (failed)", $"{Number(report.DeferredUnrefsRun)} ({Number(report.DeferredUnrefsFailed)})");
         }

@@ -26,6 +26,9 @@ public sealed record DemoReport
     /// <summary>How long writers waited for the readers to leave (from the Coordinator).</summary>
     public LatencySummary? WriteWait { get; init; }
 
+    /// <summary>Each phase of the write sections, and the reader the longest drain waited for (from the Coordinator).</summary>
+    public WritePhases? WritePhases { get; init; }
+
     /// <summary>Requests that arrived during a write section and were parked, summed over the IoThreads.</summary>
     public long ReadersParked { get; init; }
 

@@ -248,7 +248,7 @@ internal sealed partial class NbdConnection
     {
         try
         {
-            await _runtime.RunExportRequestAsync(_exportId, request.Execute);
+            await _runtime.RunExportRequestAsync(_exportId, request.Execute, CommandName(request.Type));
         }
         catch (BlockIOException e)
         {

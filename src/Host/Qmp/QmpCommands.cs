@@ -583,15 +583,36 @@ internal sealed class QmpCommands
             ["writes-done"] = status.WritesDone,
             ["deferred-actions-run"] = status.DeferredActionsRun,
             ["deferred-actions-failed"] = status.DeferredActionsFailed,
-            ["write-wait"] = new JsonObject
+            ["write-wait"] = Latency(status.WriteWait),
+            ["write-phases"] = new JsonObject
             {
-                ["count"] = status.WriteWait.Count,
-                ["p50-us"] = status.WriteWait.P50Micros,
-                ["p99-us"] = status.WriteWait.P99Micros,
-                ["max-us"] = status.WriteWait.MaxMicros,
+                ["queued"] = Latency(status.Phases.Queued),
+                ["stop"] = Latency(status.Phases.Stop),
+                ["drain"] = Latency(status.Phases.Drain),
+                ["section"] = Latency(status.Phases.Section),
+                ["unlock"] = Latency(status.Phases.Unlock),
+                ["deferred"] = Latency(status.Phases.Deferred),
             },
+            ["slowest-drain"] = status.Phases.SlowestDrain is { } slowest
+                ? new JsonObject
+                {
+                    ["epoch"] = slowest.Epoch,
+                    ["drain-us"] = slowest.DrainMicros,
+                    ["last-reader"] = slowest.LastReader is { } reader
+                        ? new JsonObject { ["context"] = reader.Context, ["node"] = reader.Node, ["request"] = reader.Kind }
+                        : null,
+                }
+                : null,
         };
     }
+
+    private static JsonObject Latency(LatencySummary latency) => new()
+    {
+        ["count"] = latency.Count,
+        ["p50-us"] = latency.P50Micros,
+        ["p99-us"] = latency.P99Micros,
+        ["max-us"] = latency.MaxMicros,
+    };
 
     /// <summary>Not QEMU's: the cluster's members as this host sees them, the Coordinator's host and this host.</summary>
     private async Task<JsonNode> QueryClusterAsync(QmpArguments arguments, CancellationToken cancellationToken)

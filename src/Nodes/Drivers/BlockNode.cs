@@ -25,6 +25,12 @@ public abstract partial class BlockNode(NodeSettings settings)
     /// <summary>Children by role, as the graph attached them.</summary>
     public IReadOnlyDictionary<string, BlockNode> Children => _children;
 
+    /// <summary>
+    /// How many live nodes have this one as a child. With none, a request reaches the node only
+    /// from a front end (it entered the graph here): no other node's code waits on it.
+    /// </summary>
+    public int ParentCount { get; private set; }
+
     /// <summary>The <c>file</c> child; throws naming the node when it has none.</summary>
     protected BlockNode File => Child(Graph.ChildRole.File);
 
@@ -126,13 +132,14 @@ public abstract partial class BlockNode(NodeSettings settings)
 
     internal void SetChild(string role, BlockNode? child)
     {
-        if (child is null)
+        if (_children.Remove(role, out var previous))
         {
-            _children.Remove(role);
+            previous.ParentCount--;
         }
-        else
+        if (child is not null)
         {
             _children[role] = child;
+            child.ParentCount++;
         }
     }
 }

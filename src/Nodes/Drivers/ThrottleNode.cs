@@ -1,3 +1,5 @@
+using Actors.IoThreads;
+
 namespace Nodes.Drivers;
 
 /// <summary>
@@ -8,6 +10,18 @@ namespace Nodes.Drivers;
 /// Requests that must wait queue in order, per direction, and are released by a timer of the
 /// node's IoThread; they never block the thread.
 /// </summary>
+/// <remarks>
+/// A queued request has not started yet, so a graph change need not wait for its turn: when the
+/// filter is where requests enter the graph (no parent: the node an export or a request names),
+/// a request that must queue gives its read lock back and, released, takes it again on the
+/// IoThread the node runs on then, at once or parked behind a writer, as a reader that has not
+/// yet entered. Case 1, no graph change meanwhile: it goes on as if it had kept the lock.
+/// Case 2, a change came between: the node may have moved (it takes the lock on its new
+/// IoThread; its old one's count goes negative by one, the sum stays right), or the filter was
+/// removed (its close releases what is queued to the child its parents now use, regardless of
+/// the limits: the filter is gone). Below a parent the request keeps its lock while queued, as in
+/// QEMU: the parent's code waits on it, and nothing above may change meanwhile.
+/// </remarks>
 public sealed class ThrottleNode : FilterNode
 {
     private readonly LeakyBucket[] _readBuckets;
@@ -16,8 +30,12 @@ public sealed class ThrottleNode : FilterNode
     private readonly Queue<Waiter> _readQueue = new();
     private readonly Queue<Waiter> _writeQueue = new();
     private readonly TimeProvider _clock;
-    private Actors.IoThreads.LoopTimer? _timer;
+    private LoopTimer? _timer;
     private long _lastLeak;
+
+    // What a request that gives its read lock back to queue is called while a writer waits.
+    private const string QueuedRead = "read, queued";
+    private const string QueuedWrite = "write, queued";
 
     public ThrottleNode(NodeSettings settings)
         : base(settings)
@@ -40,23 +58,23 @@ public sealed class ThrottleNode : FilterNode
 
     public override async ValueTask ReadAsync(long offset, Memory<byte> buffer)
     {
-        await Admit(_readQueue, _readBuckets, buffer.Length);
-        await File.ReadAsync(offset, buffer);
+        await Admit(_readQueue, _readBuckets, buffer.Length, QueuedRead);
+        await (ChildElsewhere() is { } loop ? new ValueTask(loop.RunAsync(() => ReadOnAsync(offset, buffer))) : File.ReadAsync(offset, buffer));
     }
 
     public override async ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, bool fua)
     {
-        await Admit(_writeQueue, _writeBuckets, data.Length);
-        await File.WriteAsync(offset, data, fua);
+        await Admit(_writeQueue, _writeBuckets, data.Length, QueuedWrite);
+        await (ChildElsewhere() is { } loop ? new ValueTask(loop.RunAsync(() => WriteOnAsync(offset, data, fua))) : File.WriteAsync(offset, data, fua));
     }
 
-    protected override void DetachingFromLoop(Actors.IoThreads.EventLoop loop)
+    protected override void DetachingFromLoop(EventLoop loop)
     {
         _timer?.Cancel();
         _timer = null;
     }
 
-    protected override void AttachedToLoop(Actors.IoThreads.EventLoop loop)
+    protected override void AttachedToLoop(EventLoop loop)
     {
         if (Queued > 0)
         {
@@ -64,9 +82,12 @@ public sealed class ThrottleNode : FilterNode
         }
     }
 
+    /// <summary>Closes the filter; requests still queued go on at once, to its child (see the remarks).</summary>
     public override ValueTask CloseAsync()
     {
         _timer?.Cancel();
+        Release(_readQueue, ignoringLimits: true);
+        Release(_writeQueue, ignoringLimits: true);
         return ValueTask.CompletedTask;
     }
 
@@ -82,8 +103,11 @@ public sealed class ThrottleNode : FilterNode
         return new LeakyBucket(average, max, length);
     }
 
-    /// <summary>Starts the request now if its direction has no queue and every bucket allows it; otherwise queues it.</summary>
-    private ValueTask Admit(Queue<Waiter> queue, LeakyBucket[] buckets, int bytes)
+    /// <summary>
+    /// Starts the request now if its direction has no queue and every bucket allows it; otherwise
+    /// queues it, outside the graph when it entered the graph here (see the remarks).
+    /// </summary>
+    private ValueTask Admit(Queue<Waiter> queue, LeakyBucket[] buckets, int bytes, string queuedKind)
     {
         Leak();
         if (queue.Count == 0 && Wait(buckets) <= 0)
@@ -91,31 +115,90 @@ public sealed class ThrottleNode : FilterNode
             Account(buckets, bytes);
             return ValueTask.CompletedTask;
         }
-        var waiter = new Waiter(buckets, bytes);
+        // On an IoThread a request holds that IoThread's read lock; off one (a test's bare loop) there is none.
+        var holder = ParentCount == 0 ? IoThread.Current : null;
+        var waiter = new Waiter(buckets, bytes, LeftGraph: holder is not null);
         queue.Enqueue(waiter);
         ArmTimer();
+        holder?.ReadUnlock(Name, queuedKind);
         return new ValueTask(waiter.Completion.Task);
     }
 
     private void ReleaseWaiters()
     {
         Leak();
-        Release(_readQueue);
-        Release(_writeQueue);
+        Release(_readQueue, ignoringLimits: false);
+        Release(_writeQueue, ignoringLimits: false);
         if (Queued > 0)
         {
             ArmTimer();
         }
     }
 
-    private void Release(Queue<Waiter> queue)
+    private void Release(Queue<Waiter> queue, bool ignoringLimits)
     {
-        while (queue.TryPeek(out var head) && Wait(head.Buckets) <= 0)
+        while (queue.TryPeek(out var head) && (ignoringLimits || Wait(head.Buckets) <= 0))
         {
             queue.Dequeue();
             Account(head.Buckets, head.Bytes);
-            head.Completion.TrySetResult();
+            Resume(head);
         }
+    }
+
+    /// <summary>
+    /// The child's loop when a released request resumed elsewhere, or null. A request that gave
+    /// its lock back resumes on the loop it queued on; the filter and its child may have moved
+    /// meanwhile (and the filter may be closed, off any loop): the child's loop is where it goes on.
+    /// </summary>
+    private EventLoop? ChildElsewhere() => File.Loop is { IsCurrent: false } loop ? loop : null;
+
+    private async Task<bool> ReadOnAsync(long offset, Memory<byte> buffer)
+    {
+        await File.ReadAsync(offset, buffer);
+        return true;
+    }
+
+    private async Task<bool> WriteOnAsync(long offset, ReadOnlyMemory<byte> data, bool fua)
+    {
+        await File.WriteAsync(offset, data, fua);
+        return true;
+    }
+
+    /// <summary>
+    /// Lets a released request go on, on this (the node's) loop. One that left the graph while
+    /// queued takes the read lock of this loop's IoThread first: at once, or once a write active
+    /// now ends.
+    /// </summary>
+    private void Resume(Waiter waiter)
+    {
+        if (!waiter.LeftGraph)
+        {
+            waiter.Completion.SetResult();
+            return;
+        }
+        var io = IoThread.Current ?? throw new InvalidOperationException($"Throttle node '{Name}' released a request off an IoThread; it cannot take the read lock again.");
+        var entered = io.ReadLockAsync();
+        if (entered.IsCompletedSuccessfully)
+        {
+            waiter.Completion.SetResult();
+            return;
+        }
+        _ = ResumeWhenEnteredAsync(entered, waiter);
+    }
+
+    private static async Task ResumeWhenEnteredAsync(ValueTask entered, Waiter waiter)
+    {
+        try
+        {
+            await entered;
+        }
+        catch (Exception e)
+        {
+            // The IoThread stopped while the request was parked: the request fails with that.
+            waiter.Completion.SetException(e);
+            return;
+        }
+        waiter.Completion.SetResult();
     }
 
     private void ArmTimer()
@@ -158,7 +241,8 @@ public sealed class ThrottleNode : FilterNode
         buckets[3].Account(bytes);
     }
 
-    private sealed record Waiter(LeakyBucket[] Buckets, int Bytes)
+    /// <summary>A queued request; <paramref name="LeftGraph"/> when it gave its read lock back to wait.</summary>
+    private sealed record Waiter(LeakyBucket[] Buckets, int Bytes, bool LeftGraph)
     {
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -467,14 +467,4 @@ public sealed class NbdClient : IAsyncDisposable
         await _stream.ReadExactlyAsync(payload, cancellationToken);
         return (BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(12)), payload);
     }
-
-    private static string CommandName(ushort type) => type switch
-    {
-        CmdRead => "NBD_CMD_READ",
-        CmdWrite => "NBD_CMD_WRITE",
-        CmdFlush => "NBD_CMD_FLUSH",
-        CmdTrim => "NBD_CMD_TRIM",
-        CmdWriteZeroes => "NBD_CMD_WRITE_ZEROES",
-        _ => $"NBD command {type}",
-    };
 }

@@ -62,6 +62,18 @@ public static class NbdProtocol
     public const ushort CmdWriteZeroes = 6;
     public const ushort CmdBlockStatus = 7;
 
+    /// <summary>The command's name in the protocol's words (<c>NBD_CMD_READ</c>); constant strings for the commands we serve.</summary>
+    public static string CommandName(ushort type) => type switch
+    {
+        CmdRead => "NBD_CMD_READ",
+        CmdWrite => "NBD_CMD_WRITE",
+        CmdDisc => "NBD_CMD_DISC",
+        CmdFlush => "NBD_CMD_FLUSH",
+        CmdTrim => "NBD_CMD_TRIM",
+        CmdWriteZeroes => "NBD_CMD_WRITE_ZEROES",
+        _ => $"NBD command {type}",
+    };
+
     public const ushort CmdFlagFua = 1 << 0;
     public const ushort CmdFlagNoHole = 1 << 1;
     public const ushort CmdFlagDf = 1 << 2;

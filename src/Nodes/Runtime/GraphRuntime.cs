@@ -73,17 +73,22 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
     /// IoThread, under its read lock, taken once at the top and released when the request
     /// completes. If the node moved while the request waited for the lock, the request follows it.
     /// Called on the node's own loop, a request that completes at once allocates nothing.
+    /// <paramref name="kind"/> names the request's type (<c>NBD_CMD_READ</c>, ...): a write that
+    /// waits for the request to leave is told its node and type, so the graph lock's status can
+    /// name the reader a long drain waited for.
     /// </summary>
-    public ValueTask<T> RunRequestAsync<T>(string nodeName, Func<BlockNode, ValueTask<T>> request) =>
-        RunAsync(new Target(nodeName, IsExport: false), request);
+    public ValueTask<T> RunRequestAsync<T>(string nodeName, Func<BlockNode, ValueTask<T>> request, string kind = UnnamedKind) =>
+        RunAsync(new Target(nodeName, IsExport: false, kind), request);
 
     /// <summary>
     /// Like <see cref="RunRequestAsync{T}"/>, against the node export <paramref name="exportId"/>
     /// serves once the read lock is taken: a filter inserted or removed above the node while the
     /// request waited for the lock is taken into account, never a node that left the export.
     /// </summary>
-    public ValueTask<T> RunExportRequestAsync<T>(string exportId, Func<BlockNode, ValueTask<T>> request) =>
-        RunAsync(new Target(exportId, IsExport: true), request);
+    public ValueTask<T> RunExportRequestAsync<T>(string exportId, Func<BlockNode, ValueTask<T>> request, string kind = UnnamedKind) =>
+        RunAsync(new Target(exportId, IsExport: true, kind), request);
+
+    private const string UnnamedKind = "request";
 
     private ValueTask<T> RunAsync<T>(Target target, Func<BlockNode, ValueTask<T>> request)
     {
@@ -123,14 +128,16 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
         // async builder gives the caller its own context back when this method yields or returns.
         SynchronizationContext.SetSynchronizationContext(io.Loop.SynchronizationContext);
         await io.ReadLockAsync();
+        var node = target.Name;
         try
         {
             var current = Resolve(target);
+            node = current.Node.Name;
             return current.IoThread == io ? (true, await request(current.Node)) : (false, default!);
         }
         finally
         {
-            io.ReadUnlock();
+            io.ReadUnlock(node, target.Kind);
         }
     }
 
@@ -324,6 +331,6 @@ public sealed class GraphRuntime(string host, DriverRegistry drivers)
 
     private sealed record LiveNode(BlockNode Node, string Driver, IoThread IoThread);
 
-    /// <summary>What a request is addressed to: a node by name, or whatever node an export serves.</summary>
-    private readonly record struct Target(string Name, bool IsExport);
+    /// <summary>What a request is addressed to (a node by name, or whatever node an export serves), and its type.</summary>
+    private readonly record struct Target(string Name, bool IsExport, string Kind);
 }

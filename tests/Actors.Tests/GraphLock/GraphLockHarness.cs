@@ -215,7 +215,7 @@ internal sealed class GraphLockHarness : IDisposable
         }
         var target = on ?? reader.LockedOn;
         reader.Released(target);
-        return Post(target, iothread => iothread.ReadUnlock());
+        return Post(target, iothread => iothread.ReadUnlock(reader.Name, Reader.Kind));
     }
 
     private static Task Post(IoThreadHandle io, Action<IoThread> action)
@@ -433,6 +433,9 @@ internal sealed record HostHandle(string Context, EventLoop Loop, IActorRef Ref)
 /// <summary>One request inside (or waiting for) the graph: what a node actor does around an I/O request.</summary>
 internal sealed class Reader
 {
+    /// <summary>The request type a reader names when it unlocks (its name stands for its node).</summary>
+    public const string Kind = "read";
+
     private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal Reader(string name, IoThreadHandle lockedOn)
@@ -516,7 +519,7 @@ internal sealed class Reader
         _entered.TrySetResult();
         if (thenUnlock)
         {
-            iothread.ReadUnlock();
+            iothread.ReadUnlock(Name, Kind);
             Released(LockedOn);
         }
     }

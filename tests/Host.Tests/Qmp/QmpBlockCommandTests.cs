@@ -269,6 +269,29 @@ public sealed class QmpBlockCommandTests
     }
 
     [Fact]
+    public async Task X_query_graph_lock_reports_each_phase_of_the_writes_and_the_slowest_drain()
+    {
+        await using var fixture = await QmpFixture.StartAsync("io0");
+        await using var client = await fixture.ConnectAsync();
+        await client.ReturnOfAsync("blockdev-add", Args(("driver", "null-co"), ("node-name", "n0")));
+
+        var status = (await client.ReturnOfAsync("x-query-graph-lock")).AsObject();
+
+        var phases = status["write-phases"]!.AsObject();
+        Assert.Equal(["deferred", "drain", "queued", "section", "stop", "unlock"], phases.Select(p => p.Key).Order());
+        foreach (var (_, phase) in phases)
+        {
+            Assert.Equal(["count", "max-us", "p50-us", "p99-us"], phase!.AsObject().Select(p => p.Key).Order());
+        }
+        // The blockdev-add was granted before it was answered: its stop and drain are counted.
+        Assert.True((long)phases["drain"]!["count"]! >= 1);
+        Assert.True((long)phases["stop"]!["count"]! >= 1);
+        var slowest = status["slowest-drain"]!;
+        Assert.True((long)slowest["epoch"]! >= 1);
+        Assert.True((double)slowest["drain-us"]! >= 0);
+    }
+
+    [Fact]
     public async Task Nbd_server_start_on_a_host_without_an_NBD_server_is_refused()
     {
         await using var fixture = await QmpFixture.StartAsync();

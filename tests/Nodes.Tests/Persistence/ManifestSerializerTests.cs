@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.Serialization;
 using System.Text;
+using Actors.GraphLock;
 using Actors.Serialization;
 using Akka.Actor;
 using Nodes.Lifecycle;
@@ -39,6 +40,29 @@ public sealed class ManifestSerializerTests() : Akka.TestKit.Xunit2.TestKit(Pers
         Assert.Equal(original.GetType().GetCustomAttribute<ManifestAttribute>()!.Manifest, manifest);
         Assert.IsType(original.GetType(), back);
         Assert.Equal(Encoding.UTF8.GetString(bytes), Encoding.UTF8.GetString(serializer.ToBinary(back)));
+    }
+
+    /// <summary>Between hosts: a host's report names the reader that left, and a status carries every phase and the slowest drain.</summary>
+    [Fact]
+    public void Reader_reports_and_the_graph_lock_status_round_trip_with_the_reader_and_the_phases()
+    {
+        var reader = new DrainReader("io0", "disk", "NBD_CMD_FLUSH");
+        var latency = new LatencySummary(8, 120, 4000, 4100);
+        object[] messages =
+        [
+            new ReaderReport("host:h1", 3, 0, 2, reader),
+            new GraphLockStatus([new ContextStatus("host:h1", 0, 0, 3)], 0, false, false, 3, 0, 3, 1, 0, latency,
+                new WritePhases(latency, latency, latency, latency, latency, latency, new SlowestDrain(3, 4100, reader))),
+        ];
+        foreach (var original in messages)
+        {
+            var serializer = Sys.Serialization.FindSerializerFor(original);
+            var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, original);
+            var back = Sys.Serialization.Deserialize(serializer.ToBinary(original), serializer.Identifier, manifest);
+
+            Assert.IsType<ManifestSerializer>(serializer);
+            Assert.Equal(Encoding.UTF8.GetString(serializer.ToBinary(original)), Encoding.UTF8.GetString(serializer.ToBinary(back)));
+        }
     }
 
     [Fact]

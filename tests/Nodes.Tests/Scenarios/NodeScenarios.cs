@@ -88,6 +88,74 @@ public sealed class NodeScenarios(ITestOutputHelper output) : NodesTestKit(outpu
     }
 
     /// <summary>
+    /// A request held inside null0 holds up a graph change; the graph lock's status names it, by
+    /// its node and the type its front end gave it, as the reader that drain waited for.
+    /// </summary>
+    [Fact]
+    public async Task The_graph_lock_names_the_request_a_graph_change_waited_for()
+    {
+        var h = new NodeHarness(this);
+        await h.Add("null0", "null-co");
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = h.Runtime.RunRequestAsync("null0", async _ =>
+        {
+            await release.Task;
+            return true;
+        }, "NBD_CMD_FLUSH").AsTask();
+        AwaitCondition(() => h.Status("io0").Readers == 1, Timeout, NodeHarness.Poll);
+
+        var add = h.Add("null1", "null-co");
+        AwaitCondition(() => h.Status("io0").WriterActive, Timeout, NodeHarness.Poll);
+        release.SetResult();
+        await held.WaitAsync(Timeout);
+        await add;
+
+        var status = await h.Coordinator.Ask<GraphLockStatus>(QueryGraphLock.Instance, Timeout);
+        Assert.Equal(new DrainReader("io0", "null0", "NBD_CMD_FLUSH"), status.Phases.SlowestDrain?.LastReader);
+        Assert.Equal(0, h.Monitor.Violations);
+    }
+
+    /// <summary>
+    ///   e0 → thr0 (throttle, 1 byte/s) ─file→ mem0
+    /// A request queued in the filter has not started: graph changes go on without waiting for its
+    /// turn (here, one that would come in hours), and it is not lost: when the filter is removed,
+    /// its close sends the request on to mem0, which the export serves from then on.
+    /// </summary>
+    [Fact]
+    public async Task A_request_queued_in_a_throttle_filter_does_not_hold_up_graph_changes_and_runs_once_the_filter_is_removed()
+    {
+        var h = new NodeHarness(this);
+        await h.Add("mem0", "memory", "size=64k");
+        await h.Run(new AddExport("e0", "mem0", "disk", Writable: true));
+        await h.Run(new InsertFilter("thr0", "throttle", NodeHarness.Options("bps-total=1"), "mem0"));
+        // The first request fills the bucket for 4096 s; the second queues behind it.
+        await h.Runtime.RunExportRequestAsync("e0", WriteBlock(1), "write");
+        var queued = h.Runtime.RunExportRequestAsync("e0", WriteBlock(2), "write").AsTask();
+        AwaitCondition(() => h.Runtime.Find("thr0") is ThrottleNode { Queued: 1 }, Timeout, NodeHarness.Poll);
+
+        await h.Add("null0", "null-co");
+        await h.Run(new MoveNode("mem0", "io1"));
+        Assert.False(queued.IsCompleted, "the queued write still waits for its turn");
+
+        await h.Run(new RemoveFilter("thr0"));
+        await queued.WaitAsync(Timeout);
+        var read = new byte[1];
+        await h.Read("mem0", 0, read);
+        Assert.Equal(2, read[0]);
+        // It gave its lock back on io0 and took it again on io1, where the filter had moved.
+        Assert.Equal(0, h.Status("io0").Readers + h.Status("io1").Readers);
+        Assert.Equal(0, h.Monitor.Violations);
+
+        static Func<BlockNode, ValueTask<bool>> WriteBlock(byte value) => async node =>
+        {
+            var block = new byte[4096];
+            block[0] = value;
+            await node.WriteAsync(0, block, fua: false);
+            return true;
+        };
+    }
+
+    /// <summary>
     ///   e0 → flt0 (throttle) ─file→ mem0 ←file─ slow0 (blkdebug, delays)
     /// A request to export e0 parks behind the removal of flt0 (which waits for slow0's write to
     /// drain). When it runs, the export serves mem0: the request meets the graph as it stands
