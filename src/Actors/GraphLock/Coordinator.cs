@@ -36,7 +36,8 @@ public sealed class Coordinator : ReceiveActor
     private readonly WriteTimeline _timeline = new();
     // In a cluster: the members that are up, each of which must have registered before a write.
     private readonly HashSet<Address> _members = [];
-    private Address? _selfAddress;
+    // The cluster, when this Coordinator is its singleton; null on a lone host.
+    private Cluster? _cluster;
     private PendingWrite? _current;
     private bool _granted;
     // The writer whose deferred work runs now; queued writers wait until it is done.
@@ -99,24 +100,20 @@ public sealed class Coordinator : ReceiveActor
     {
         if (Context.System is ExtendedActorSystem { Provider: IClusterActorRefProvider })
         {
-            var cluster = Cluster.Get(Context.System);
-            _selfAddress = cluster.SelfAddress;
-            cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved));
+            _cluster = Cluster.Get(Context.System);
+            _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved));
             SingletonStarted.Announce(Context, HostAggregator.Name);
         }
     }
 
     protected override void PostStop()
     {
-        if (_selfAddress is not null)
-        {
-            Cluster.Get(Context.System).Unsubscribe(Self);
-        }
+        _cluster?.Unsubscribe(Self);
     }
 
     /// <summary>Whether every member that is up has registered a context (always, outside a cluster).</summary>
     private bool EveryMemberCounted() =>
-        _members.Count == 0 || _members.IsSubsetOf(_contexts.Refs.Select(r => r.Path.Address.HasLocalScope ? _selfAddress! : r.Path.Address));
+        _members.Count == 0 || _members.IsSubsetOf(_contexts.Refs.Select(r => ClusterMembers.AddressOf(_cluster!, r)));
 
     private void OnRequestWrite(RequestWrite request)
     {
@@ -145,7 +142,7 @@ public sealed class Coordinator : ReceiveActor
         var known = register.Ref.Equals(_contexts.RefOf(register.Context));
         _contexts.Register(register.Context, register.Ref);
         Context.Watch(register.Ref);
-        if (_selfAddress is not null && !known)
+        if (_cluster is not null && !known)
         {
             // One line per host and Coordinator: a failover is read from these.
             _log.Info("Host context {0} registered{1}.", register.Context, HasWriter ? $" during write {_epoch}" : "");

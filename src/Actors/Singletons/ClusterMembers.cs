@@ -18,7 +18,11 @@ public static class ClusterMembers
             return true;
         }
         var cluster = Cluster.Get(system);
-        var address = actor.Path.Address.HasLocalScope ? cluster.SelfAddress : actor.Path.Address;
+        var address = AddressOf(cluster, actor);
         return cluster.State.Members.Any(m => m.Address == address && m.Status == MemberStatus.Up);
     }
+
+    /// <summary>The address of the member <paramref name="actor"/> lives on (a local ref's path carries none).</summary>
+    public static Address AddressOf(Cluster cluster, IActorRef actor) =>
+        actor.Path.Address.HasLocalScope ? cluster.SelfAddress : actor.Path.Address;
 }

@@ -201,7 +201,7 @@ public sealed class GraphOwner : ReceivePersistentActor, IWithTimers
             return [];
         }
         var cluster = Cluster.Get(Context.System);
-        var registered = _hosts.Values.Select(h => h.Nodes.Path.Address.HasLocalScope ? cluster.SelfAddress : h.Nodes.Path.Address).ToHashSet();
+        var registered = _hosts.Values.Select(h => ClusterMembers.AddressOf(cluster, h.Nodes)).ToHashSet();
         return cluster.State.Members.Where(m => m.Status == MemberStatus.Up && !registered.Contains(m.Address)).Select(m => m.Address);
     }
 
