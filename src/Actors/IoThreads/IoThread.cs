@@ -15,6 +15,9 @@ namespace Actors.IoThreads;
 /// <see cref="StopReaders"/>); a reader arriving while a writer is active parks, FIFO, and is resumed by <see cref="EndWrite"/>; <see cref="ReadUnlock()"/>
 /// reports the new count while a writer waits. A reader may unlock on another IoThread than it
 /// locked on (its node moved): counters may then go negative, the sum stays right.
+/// A front end's flush may wait for the disk outside the graph (<see cref="AllowWaitOutside"/>):
+/// its file node gives the read lock back for the fdatasync and takes it again after, so a
+/// graph change does not wait for the disk.
 /// </remarks>
 public sealed class IoThread : ReceiveActor
 {
@@ -36,6 +39,11 @@ public sealed class IoThread : ReceiveActor
     private bool _stoppingCleanly;
     private long _epoch;
     private long _parkedTotal;
+    // The request starting now may wait for the disk outside the graph (a front end's flush).
+    private bool _mayWaitOutside;
+    // Requests waiting for the disk outside the graph; this IoThread stops only once they are back.
+    private int _outside;
+    private bool _stopWhenBack;
 
     private readonly TaskCompletionSource<IoThread>? _started;
 
@@ -87,9 +95,15 @@ public sealed class IoThread : ReceiveActor
         Receive<StopIoThread>(_ =>
         {
             _stoppingCleanly = true;
+            if (_outside > 0)
+            {
+                // Their continuations run on this loop: it keeps running until they are back.
+                _stopWhenBack = true;
+                return;
+            }
             Context.Stop(Self);
         });
-        Receive<QueryIoThread>(_ => Sender.Tell(new IoThreadStatus(Name, _readers, _parked.Count, _parkedTotal, _writerActive, _epoch, Loop.Iterations), Self));
+        Receive<QueryIoThread>(_ => Sender.Tell(new IoThreadStatus(Name, _readers, _parked.Count, _parkedTotal, _writerActive, _epoch, Loop.Iterations, _outside, _stopWhenBack), Self));
     }
 
     /// <summary>
@@ -198,6 +212,57 @@ public sealed class IoThread : ReceiveActor
         if (Volatile.Read(ref _gate) != 0 && _registered)
         {
             Report(new DrainReader(Name, node, kind));
+        }
+    }
+
+    /// <summary>
+    /// Lets the request that starts on this loop now (a front end's flush, under this IoThread's
+    /// read lock) wait for the disk outside the graph, once, until <see cref="EndWaitOutside"/>:
+    /// its node calls are synchronous up to the file node, which takes the permission with
+    /// <see cref="TryWaitOutside"/>. Only one node of the request may take it: the request holds
+    /// one read lock, and gives it back at most once.
+    /// </summary>
+    public void AllowWaitOutside() => _mayWaitOutside = true;
+
+    /// <summary>Ends what <see cref="AllowWaitOutside"/> allowed, whether a node took it or not.</summary>
+    public void EndWaitOutside() => _mayWaitOutside = false;
+
+    /// <summary>
+    /// Gives the read lock of the running request back while it waits for the disk, if the front
+    /// end allowed it (<see cref="AllowWaitOutside"/>): a writer need not wait for it. The caller
+    /// touches no graph state until <see cref="ReturnToGraphAsync"/> completed, which it must call.
+    /// </summary>
+    /// <param name="node">The node that waits: named to a writer that waits, with <paramref name="kind"/>.</param>
+    /// <param name="kind">What the node waits for.</param>
+    public bool TryWaitOutside(string node, string kind)
+    {
+        if (!_mayWaitOutside)
+        {
+            return false;
+        }
+        _mayWaitOutside = false;
+        _outside++;
+        ReadUnlock(node, kind);
+        return true;
+    }
+
+    /// <summary>
+    /// Takes the read lock again after <see cref="TryWaitOutside"/>, on this loop: at once, or
+    /// once a write active now ends. The graph may have changed meanwhile.
+    /// </summary>
+    public async ValueTask ReturnToGraphAsync()
+    {
+        try
+        {
+            await ReadLockAsync();
+        }
+        finally
+        {
+            if (--_outside == 0 && _stopWhenBack)
+            {
+                // Behind the continuations already posted: the request's unlock runs first.
+                _self.Tell(StopIoThread.Instance, _self);
+            }
         }
     }
 

@@ -10,5 +10,7 @@ namespace Actors.IoThreads;
 /// <param name="WriterActive">Its view of the writer.</param>
 /// <param name="Epoch">The last write epoch it heard of.</param>
 /// <param name="Iterations">Event-loop iterations run.</param>
+/// <param name="Outside">Requests that entered here and wait for the disk outside the graph (front ends' flushes).</param>
+/// <param name="Stopping">Asked to stop, it waits for those requests to come back first.</param>
 [Manifest("iothread.status.v1")]
-public sealed record IoThreadStatus(string Name, int Readers, int Parked, long ParkedTotal, bool WriterActive, long Epoch, long Iterations);
+public sealed record IoThreadStatus(string Name, int Readers, int Parked, long ParkedTotal, bool WriterActive, long Epoch, long Iterations, int Outside, bool Stopping);

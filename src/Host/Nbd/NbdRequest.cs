@@ -269,7 +269,7 @@ internal sealed class NbdRequest
                 await node.WriteAsync(Offset, Payload, fua);
                 break;
             case CmdFlush:
-                await node.FlushAsync();
+                await node.FlushForFrontEndAsync();
                 break;
             case CmdTrim:
                 await node.DiscardAsync(Offset, Length);

@@ -561,6 +561,7 @@ internal sealed class QmpCommands
                 ["context"] = io.Name,
                 ["readers"] = io.Readers,
                 ["parked"] = io.Parked,
+                ["waiting-for-disk"] = io.Outside,
                 ["reported-epoch"] = io.Epoch,
             });
         }

@@ -1,3 +1,5 @@
+using Actors.IoThreads;
+
 namespace Nodes.Drivers;
 
 /// <summary>
@@ -39,7 +41,32 @@ public abstract partial class BlockNode(NodeSettings settings)
     /// <summary>Writes <paramref name="data"/>; with <paramref name="fua"/> it is on stable storage when this completes.</summary>
     public abstract ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, bool fua);
 
+    /// <summary>
+    /// Makes every completed write durable. A node does nothing after its children's flushes but
+    /// complete: in a front end's flush (<see cref="FlushForFrontEndAsync"/>) the file node waits
+    /// for the disk outside the graph, so code after awaiting a child's flush holds the read lock
+    /// again but may find the graph changed meanwhile.
+    /// </summary>
     public abstract ValueTask FlushAsync();
+
+    /// <summary>
+    /// A front end's flush (NBD_CMD_FLUSH), under the current IoThread's read lock: the file node
+    /// it reaches gives the lock back while the disk syncs (<see cref="IoThread.TryWaitOutside"/>),
+    /// so a graph change meanwhile does not wait for the disk, which may take milliseconds.
+    /// </summary>
+    public ValueTask FlushForFrontEndAsync()
+    {
+        var io = IoThread.Current;
+        io?.AllowWaitOutside();
+        try
+        {
+            return FlushAsync();
+        }
+        finally
+        {
+            io?.EndWaitOutside();
+        }
+    }
 
     /// <summary>Tells the storage the range is unused; reads of it may return anything until written.</summary>
     public abstract ValueTask DiscardAsync(long offset, long length);

@@ -1,3 +1,4 @@
+using Actors.IoThreads;
 using Nodes.Disk;
 
 namespace Nodes.Drivers;
@@ -13,7 +14,13 @@ namespace Nodes.Drivers;
 /// </summary>
 public sealed class FileNode(NodeSettings settings, DiskBackend disk) : BlockNode(settings)
 {
+    private readonly Lock _outsideLock = new();
     private ImageFile? _image;
+    // Front ends' flushes waiting for the disk outside the graph: no drain waits for them, so a
+    // close does (its fdatasync must not meet a closed file). Their completions run on the
+    // IoThread they entered on, which may not be this node's after a move: hence the lock.
+    private int _flushesOutside;
+    private TaskCompletionSource? _flushesBack;
 
     public override long Length => Image.Length;
 
@@ -55,7 +62,37 @@ public sealed class FileNode(NodeSettings settings, DiskBackend disk) : BlockNod
         return Image.WriteAsync(offset, data, fua);
     }
 
-    public override ValueTask FlushAsync() => Image.FlushAsync();
+    /// <summary>fdatasync; in a front end's flush, outside the graph (see <see cref="BlockNode.FlushForFrontEndAsync"/>).</summary>
+    public override ValueTask FlushAsync() =>
+        IoThread.Current is { } io && io.TryWaitOutside(Name, WaitingForDisk) ? FlushOutsideGraphAsync(io) : Image.FlushAsync();
+
+    // What a writer that waits is told this node's flush does.
+    private const string WaitingForDisk = "flush, waiting for the disk";
+
+    private async ValueTask FlushOutsideGraphAsync(IoThread io)
+    {
+        lock (_outsideLock)
+        {
+            _flushesOutside++;
+        }
+        try
+        {
+            await Image.FlushAsync();
+        }
+        finally
+        {
+            TaskCompletionSource? closing = null;
+            lock (_outsideLock)
+            {
+                if (--_flushesOutside == 0)
+                {
+                    (closing, _flushesBack) = (_flushesBack, null);
+                }
+            }
+            closing?.SetResult();
+            await io.ReturnToGraphAsync();
+        }
+    }
 
     public override ValueTask DiscardAsync(long offset, long length)
     {
@@ -88,11 +125,23 @@ public sealed class FileNode(NodeSettings settings, DiskBackend disk) : BlockNod
         return ValueTask.CompletedTask;
     }
 
-    public override ValueTask CloseAsync()
+    /// <summary>Closes the image once the flushes waiting for the disk outside the graph are back.</summary>
+    public override async ValueTask CloseAsync()
     {
+        Task? back = null;
+        lock (_outsideLock)
+        {
+            if (_flushesOutside > 0)
+            {
+                back = (_flushesBack ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+        if (back is not null)
+        {
+            await back;
+        }
         _image?.Close();
         _image = null;
-        return ValueTask.CompletedTask;
     }
 
     private void RequireWritable()

@@ -256,6 +256,7 @@ public sealed class QmpBlockCommandTests
         var context = status["contexts"]![0]!;
         Assert.Equal(0, (int)context["readers"]!);
         Assert.Equal(0, (int)context["parked"]!);
+        Assert.Equal(0, (int)context["waiting-for-disk"]!);
         Assert.NotNull(context["reported-epoch"]);
         Assert.Equal(0, (int)status["orphaned"]!);
         Assert.False((bool)status["writer-active"]!);

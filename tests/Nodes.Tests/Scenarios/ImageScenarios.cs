@@ -83,4 +83,36 @@ public sealed class ImageScenarios(ITestOutputHelper output) : NodesTestKit(outp
         await Assert.ThrowsAsync<ImagePathException>(() => h.Add("file0", "file", "filename=../outside/x.img"));
         Assert.Empty(h.Snapshot().Nodes);
     }
+
+    /// <summary>
+    ///   disk0 (raw) ─file→ file0 (file: disk.img, 16 MiB written, not yet synced)
+    /// A front end's flush waits for the disk outside the graph, so both nodes can be deleted
+    /// while its fdatasync runs: file0's close waits for it, and the flush succeeds.
+    /// </summary>
+    [Fact]
+    public async Task A_file_node_deleted_while_a_front_ends_flush_waits_for_the_disk_closes_after_the_flush()
+    {
+        var disk = new DiskBackend(_dir.DataDir);
+        disk.Create("disk.img", 16 << 20);
+        var h = new NodeHarness(this, disk: disk);
+        await h.Add("file0", "file", "filename=disk.img");
+        await h.Add("disk0", "raw", children: ("file", "file0"));
+        var block = Enumerable.Range(0, 1 << 20).Select(i => (byte)(i % 251)).ToArray();
+        for (var offset = 0; offset < 16 << 20; offset += block.Length)
+        {
+            await h.Write("disk0", offset, block);
+        }
+
+        var flush = h.Request("disk0", async n =>
+        {
+            await n.FlushForFrontEndAsync();
+            return true;
+        });
+        await h.Run(new DeleteNode("disk0"));
+        await h.Run(new DeleteNode("file0"));
+
+        Assert.True(await flush.WaitAsync(NodeHarness.Timeout));
+        AwaitCondition(() => !disk.IsOpen("disk.img"), NodeHarness.Timeout, NodeHarness.Poll);
+        Assert.Equal(0, h.Monitor.Violations);
+    }
 }

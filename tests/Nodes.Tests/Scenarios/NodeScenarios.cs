@@ -156,6 +156,102 @@ public sealed class NodeScenarios(ITestOutputHelper output) : NodesTestKit(outpu
     }
 
     /// <summary>
+    ///   raw0 ─file→ disk0 (waits for the disk in flushes) ─file→ mem0
+    /// A front end's flush waits for the disk outside the graph: graph changes go on meanwhile
+    /// (here, two), and once the disk answers, the flush takes its read lock again, parked while a
+    /// write section runs, and completes; every count ends at zero.
+    /// </summary>
+    [Fact]
+    public async Task A_front_end_flush_waiting_for_the_disk_does_not_hold_up_graph_changes()
+    {
+        var h = new NodeHarness(this, drivers: WithDiskWait);
+        await h.Add("mem0", "memory", "size=64k");
+        await h.Add("disk0", "disk-wait", children: ("file", "mem0"));
+        await h.Add("raw0", "raw", children: ("file", "disk0"));
+        var disk = (DiskWaitFilter)h.Runtime.Find("disk0")!;
+        var flush = h.Request("raw0", async n =>
+        {
+            await n.FlushForFrontEndAsync();
+            return true;
+        });
+        await disk.Waiting.WaitAsync(Timeout);
+        Assert.Equal(0, h.Status("io0").Readers);
+
+        await h.Add("null0", "null-co");
+        var (entered, gate, done) = h.HoldWriteSection();
+        await entered.WaitAsync(Timeout);
+        disk.Disk.SetResult();
+        AwaitCondition(() => h.Status("io0").Parked == 1, Timeout, NodeHarness.Poll);
+        Assert.False(flush.IsCompleted, "the flush takes its read lock again only after the write section");
+
+        gate.SetResult();
+        await done;
+        Assert.True(await flush.WaitAsync(Timeout));
+        Assert.Equal(0, h.Status("io0").Readers);
+        Assert.Equal(0, h.Monitor.Violations);
+    }
+
+    /// <summary>
+    /// A flush that is not a front end's (a node's own, or the graph's owner's) keeps its read lock
+    /// while it waits for the disk: only a front end knows the request holds one to give back.
+    /// </summary>
+    [Fact]
+    public async Task A_flush_that_is_not_a_front_ends_keeps_its_read_lock_while_the_disk_works()
+    {
+        var h = new NodeHarness(this, drivers: WithDiskWait);
+        await h.Add("mem0", "memory", "size=64k");
+        await h.Add("disk0", "disk-wait", children: ("file", "mem0"));
+        var disk = (DiskWaitFilter)h.Runtime.Find("disk0")!;
+        var flush = h.Request("disk0", async n =>
+        {
+            await n.FlushAsync();
+            return true;
+        });
+        await disk.Waiting.WaitAsync(Timeout);
+        Assert.Equal(1, h.Status("io0").Readers);
+
+        var add = h.Add("null0", "null-co");
+        AwaitCondition(() => h.Status("io0").WriterActive, Timeout, NodeHarness.Poll);
+        Assert.False(add.IsCompleted, "the change waits for the flush that holds its lock");
+        disk.Disk.SetResult();
+        await add.WaitAsync(Timeout);
+        Assert.True(await flush.WaitAsync(Timeout));
+        Assert.Equal(0, h.Monitor.Violations);
+    }
+
+    /// <summary>
+    /// An IoThread asked to stop while a flush that entered there waits for the disk (its node
+    /// moved to io1, and io0 was removed) runs until the flush came back and completed.
+    /// </summary>
+    [Fact]
+    public async Task An_iothread_removed_while_a_flush_waits_for_the_disk_stops_once_the_flush_is_back()
+    {
+        var h = new NodeHarness(this, drivers: WithDiskWait);
+        await h.Add("mem0", "memory", "size=64k");
+        await h.Add("disk0", "disk-wait", children: ("file", "mem0"));
+        var disk = (DiskWaitFilter)h.Runtime.Find("disk0")!;
+        var flush = h.Request("disk0", async n =>
+        {
+            await n.FlushForFrontEndAsync();
+            return true;
+        });
+        await disk.Waiting.WaitAsync(Timeout);
+        await h.Run(new MoveNode("disk0", "io1"));
+        await h.Run(new MoveNode("mem0", "io1"));
+        await h.Graph.Ask<WriteCompleted>(new RemoveIoThread("h1", "io0"), Timeout);
+
+        var stopped = IoThread.StopAsync(Sys, "io0", Timeout);
+        AwaitCondition(() => h.Status("io0") is { Stopping: true, Outside: 1 }, Timeout, NodeHarness.Poll);
+        disk.Disk.SetResult();
+        Assert.True(await flush.WaitAsync(Timeout));
+        await stopped.WaitAsync(Timeout);
+        Assert.Equal(0, h.Monitor.Violations);
+    }
+
+    private static void WithDiskWait(DriverRegistry drivers) =>
+        drivers.Register(DriverInfo.Filter("disk-wait"), s => new DiskWaitFilter(s));
+
+    /// <summary>
     ///   e0 → flt0 (throttle) ─file→ mem0 ←file─ slow0 (blkdebug, delays)
     /// A request to export e0 parks behind the removal of flt0 (which waits for slow0's write to
     /// drain). When it runs, the export serves mem0: the request meets the graph as it stands
