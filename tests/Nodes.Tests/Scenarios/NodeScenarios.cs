@@ -164,16 +164,8 @@ public sealed class NodeScenarios(ITestOutputHelper output) : NodesTestKit(outpu
     [Fact]
     public async Task A_front_end_flush_waiting_for_the_disk_does_not_hold_up_graph_changes()
     {
-        var h = new NodeHarness(this, drivers: WithDiskWait);
-        await h.Add("mem0", "memory", "size=64k");
-        await h.Add("disk0", "disk-wait", children: ("file", "mem0"));
-        await h.Add("raw0", "raw", children: ("file", "disk0"));
-        var disk = (DiskWaitFilter)h.Runtime.Find("disk0")!;
-        var flush = h.Request("raw0", async n =>
-        {
-            await n.FlushForFrontEndAsync();
-            return true;
-        });
+        var (h, disk) = await DiskWaitGraph(withRaw: true);
+        var flush = Flush(h, "raw0", frontEnd: true);
         await disk.Waiting.WaitAsync(Timeout);
         Assert.Equal(0, h.Status("io0").Readers);
 
@@ -198,15 +190,8 @@ public sealed class NodeScenarios(ITestOutputHelper output) : NodesTestKit(outpu
     [Fact]
     public async Task A_flush_that_is_not_a_front_ends_keeps_its_read_lock_while_the_disk_works()
     {
-        var h = new NodeHarness(this, drivers: WithDiskWait);
-        await h.Add("mem0", "memory", "size=64k");
-        await h.Add("disk0", "disk-wait", children: ("file", "mem0"));
-        var disk = (DiskWaitFilter)h.Runtime.Find("disk0")!;
-        var flush = h.Request("disk0", async n =>
-        {
-            await n.FlushAsync();
-            return true;
-        });
+        var (h, disk) = await DiskWaitGraph(withRaw: false);
+        var flush = Flush(h, "disk0", frontEnd: false);
         await disk.Waiting.WaitAsync(Timeout);
         Assert.Equal(1, h.Status("io0").Readers);
 
@@ -226,15 +211,8 @@ public sealed class NodeScenarios(ITestOutputHelper output) : NodesTestKit(outpu
     [Fact]
     public async Task An_iothread_removed_while_a_flush_waits_for_the_disk_stops_once_the_flush_is_back()
     {
-        var h = new NodeHarness(this, drivers: WithDiskWait);
-        await h.Add("mem0", "memory", "size=64k");
-        await h.Add("disk0", "disk-wait", children: ("file", "mem0"));
-        var disk = (DiskWaitFilter)h.Runtime.Find("disk0")!;
-        var flush = h.Request("disk0", async n =>
-        {
-            await n.FlushForFrontEndAsync();
-            return true;
-        });
+        var (h, disk) = await DiskWaitGraph(withRaw: false);
+        var flush = Flush(h, "disk0", frontEnd: true);
         await disk.Waiting.WaitAsync(Timeout);
         await h.Run(new MoveNode("disk0", "io1"));
         await h.Run(new MoveNode("mem0", "io1"));
@@ -248,8 +226,24 @@ public sealed class NodeScenarios(ITestOutputHelper output) : NodesTestKit(outpu
         Assert.Equal(0, h.Monitor.Violations);
     }
 
-    private static void WithDiskWait(DriverRegistry drivers) =>
-        drivers.Register(DriverInfo.Filter("disk-wait"), s => new DiskWaitFilter(s));
+    /// <summary>  [raw0 (raw) ─file→] disk0 (waits for the disk in flushes) ─file→ mem0  </summary>
+    private async Task<(NodeHarness H, DiskWaitFilter Disk)> DiskWaitGraph(bool withRaw)
+    {
+        var h = new NodeHarness(this, drivers: d => d.Register(DriverInfo.Filter("disk-wait"), s => new DiskWaitFilter(s)));
+        await h.Add("mem0", "memory", "size=64k");
+        await h.Add("disk0", "disk-wait", children: ("file", "mem0"));
+        if (withRaw)
+        {
+            await h.Add("raw0", "raw", children: ("file", "disk0"));
+        }
+        return (h, (DiskWaitFilter)h.Runtime.Find("disk0")!);
+    }
+
+    private static Task<bool> Flush(NodeHarness h, string node, bool frontEnd) => h.Request(node, async n =>
+    {
+        await (frontEnd ? n.FlushForFrontEndAsync() : n.FlushAsync());
+        return true;
+    });
 
     /// <summary>
     ///   e0 → flt0 (throttle) ─file→ mem0 ←file─ slow0 (blkdebug, delays)
