@@ -92,14 +92,19 @@ internal sealed partial class NbdConnection
     private EventLoop CurrentHome() =>
         _home = HomeLoop() ?? _home ?? throw new InvalidOperationException($"Host '{_runtime.Host}' has no IoThread to serve NBD client {_client}");
 
+    /// <summary>
+    /// The connection from accept to close. Never faults: whatever ends it is logged (a bug at
+    /// error level, with the exception), the socket is closed, and the server and the other
+    /// connections go on.
+    /// </summary>
     private async Task RunAsync()
     {
-        // Off the accept loop's stack, into the strand, from the first await on.
-        await _strand.Enter();
-        NbdLog.Connected(_logger, _client);
         var reason = "disconnected";
         try
         {
+            // Off the accept loop's stack, into the strand, from the first await on.
+            await _strand.Enter();
+            NbdLog.Connected(_logger, _client);
             var export = await NegotiateAsync();
             reason = export is null ? "handshake ended" : await TransmitAsync(export);
         }
@@ -117,6 +122,12 @@ internal sealed partial class NbdConnection
         {
             // The client vanished, or the server closed us: nothing to tell anyone.
             reason = e.GetType().Name;
+        }
+        catch (Exception e)
+        {
+            // A bug: it ends this connection only, and says so where an operator looks.
+            reason = $"internal error ({e.GetType().Name})";
+            NbdLog.ConnectionFailed(_logger, _client, e);
         }
         finally
         {
