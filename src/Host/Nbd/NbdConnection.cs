@@ -27,18 +27,30 @@ internal sealed partial class NbdConnection
     private readonly ILogger _logger;
     private readonly string _client;
     private readonly TlsCredsX509? _tlsCreds;
+    private readonly NbdHandshakeLimit _handshakeLimit;
     private SslStream? _tls;
+
+    /// <summary>Armed from connect to the end of the handshake only; null before, after, and without a limit.</summary>
+    private Timer? _handshakeTimer;
+
+    /// <summary>One of <see cref="Negotiating"/>, <see cref="Negotiated"/>, <see cref="HandshakeExpired"/>; see <see cref="ExpireHandshake"/>.</summary>
+    private int _handshake;
+    private const int Negotiating = 0;
+    private const int Negotiated = 1;
+    private const int HandshakeExpired = 2;
 
     /// <param name="socket">The accepted client; the connection owns it.</param>
     /// <param name="runtime">The host's live nodes and exports.</param>
     /// <param name="logger">The server's log.</param>
     /// <param name="tlsCreds">Server credentials when TLS is required; null for plain NBD.</param>
-    public NbdConnection(Socket socket, GraphRuntime runtime, ILogger logger, TlsCredsX509? tlsCreds)
+    /// <param name="handshakeLimit">How long the client may take to choose an export.</param>
+    public NbdConnection(Socket socket, GraphRuntime runtime, ILogger logger, TlsCredsX509? tlsCreds, NbdHandshakeLimit handshakeLimit)
     {
         _client = socket.RemoteEndPoint?.ToString() is { Length: > 0 } remote ? remote : $"unix#{socket.Handle}";
         _runtime = runtime;
         _logger = logger;
         _tlsCreds = tlsCreds;
+        _handshakeLimit = handshakeLimit;
         // Everything the connection does runs in its strand, and its socket is watched, on the
         // loop of the export's IoThread (during the handshake, on any IoThread of the host).
         _strand = new Strand(CurrentHome);
@@ -99,6 +111,10 @@ internal sealed partial class NbdConnection
     /// </summary>
     private async Task RunAsync()
     {
+        if (_handshakeLimit.Duration is { } limit)
+        {
+            _handshakeTimer = new Timer(static state => ((NbdConnection)state!).ExpireHandshake(), this, limit, Timeout.InfiniteTimeSpan);
+        }
         var reason = "disconnected";
         try
         {
@@ -106,7 +122,15 @@ internal sealed partial class NbdConnection
             await _strand.Enter();
             NbdLog.Connected(_logger, _client);
             var export = await NegotiateAsync();
+            EndHandshakeTimer();
             reason = export is null ? "handshake ended" : await TransmitAsync(export);
+        }
+        catch (Exception) when (Volatile.Read(ref _handshake) == HandshakeExpired)
+        {
+            // Whatever the closed socket made the handshake throw (a failed read, a failed TLS
+            // handshake), the limit is why.
+            reason = "handshake time limit";
+            NbdLog.HandshakeTimedOut(_logger, _client, _handshakeLimit.Seconds);
         }
         catch (NbdProtocolException e)
         {
@@ -131,9 +155,36 @@ internal sealed partial class NbdConnection
         }
         finally
         {
+            EndHandshakeTimer();
             _io.Dispose();
             _tls?.Dispose();
             NbdLog.Disconnected(_logger, _client, reason);
         }
+    }
+
+    /// <summary>
+    /// The handshake timer fired (on a pool thread, outside the strand). It races with the
+    /// handshake's end, and the compare-and-swap on <see cref="_handshake"/> decides:
+    /// Case 1: the timer wins while the client is still negotiating: the socket is closed, the
+    /// handshake's pending read (or TLS handshake) fails, and RunAsync blames the limit.
+    /// Case 2: the handshake ended first (<see cref="EndHandshakeTimer"/> set Negotiated): nothing
+    /// happens; a callback already running when the timer was disposed lands here too.
+    /// Case 3: the timer wins just after NBD_OPT_GO's reply went out but before RunAsync ended the
+    /// timer: the client is closed as in case 1, by a hair past the limit, and the log says so.
+    /// </summary>
+    private void ExpireHandshake()
+    {
+        if (Interlocked.CompareExchange(ref _handshake, HandshakeExpired, Negotiating) == Negotiating)
+        {
+            Close();
+        }
+    }
+
+    /// <summary>The handshake is over (or the connection is): the timer goes, so transmission pays nothing for it.</summary>
+    private void EndHandshakeTimer()
+    {
+        Interlocked.CompareExchange(ref _handshake, Negotiated, Negotiating);
+        _handshakeTimer?.Dispose();
+        _handshakeTimer = null;
     }
 }

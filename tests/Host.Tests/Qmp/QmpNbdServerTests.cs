@@ -15,7 +15,7 @@ public sealed class QmpNbdServerTests
 
         public System.Net.EndPoint? Endpoint => null;
 
-        public Task StartAsync(NbdServerAddress address, Nodes.Tls.TlsCredsX509? tlsCreds, CancellationToken cancellationToken)
+        public Task StartAsync(NbdServerAddress address, Nodes.Tls.TlsCredsX509? tlsCreds, NbdHandshakeLimit handshakeLimit, CancellationToken cancellationToken)
         {
             if (Calls.OfType<NbdServerAddress>().Count() > Calls.OfType<string>().Count())
             {
