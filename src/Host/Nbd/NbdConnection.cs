@@ -125,10 +125,10 @@ internal sealed partial class NbdConnection
             EndHandshakeTimer();
             reason = export is null ? "handshake ended" : await TransmitAsync(export);
         }
-        catch (Exception) when (Volatile.Read(ref _handshake) == HandshakeExpired)
+        catch (Exception e) when (Volatile.Read(ref _handshake) == HandshakeExpired && (IsConnectionLoss(e) || e is AuthenticationException))
         {
-            // Whatever the closed socket made the handshake throw (a failed read, a failed TLS
-            // handshake), the limit is why.
+            // What the closed socket made the handshake throw (a failed read or write, a failed
+            // TLS handshake): the limit is why. Anything else is still a bug, caught below.
             reason = "handshake time limit";
             NbdLog.HandshakeTimedOut(_logger, _client, _handshakeLimit.Seconds);
         }
@@ -142,7 +142,7 @@ internal sealed partial class NbdConnection
             reason = "TLS handshake failed";
             NbdLog.TlsFailed(_logger, _client, e.Message);
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or EndOfStreamException or OperationCanceledException)
+        catch (Exception e) when (IsConnectionLoss(e))
         {
             // The client vanished, or the server closed us: nothing to tell anyone.
             reason = e.GetType().Name;
@@ -161,6 +161,10 @@ internal sealed partial class NbdConnection
             NbdLog.Disconnected(_logger, _client, reason);
         }
     }
+
+    /// <summary>The client vanished, or the server closed the socket (stop, export removal, handshake limit).</summary>
+    private static bool IsConnectionLoss(Exception e) =>
+        e is IOException or SocketException or ObjectDisposedException or OperationCanceledException;
 
     /// <summary>
     /// The handshake timer fired (on a pool thread, outside the strand). It races with the
