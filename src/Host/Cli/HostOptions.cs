@@ -40,6 +40,8 @@ public sealed record HostOptions
           --object iothread,id=io0
           --object tls-creds-x509,id=tls0,dir=DIR,endpoint=server|client[,verify-peer=on|off]
           --nbd-server addr.type=unix,addr.path=SOCK | addr.type=inet,addr.host=H,addr.port=P [,tls-creds=tls0]
+                       [,handshake-max-seconds=N]  close clients that have not chosen an export
+                       after N seconds (default 10; 0: no limit)
           --export type=nbd,id=e0,node-name=disk0,name=disk0,writable=on[,iothread=io0]
           --chardev socket,id=mon0,path=QMP.SOCK,server=on,wait=off   --monitor chardev=mon0
           --set PATH=VALUE   override one setting, e.g. --set actors.host=h1 (repeatable);

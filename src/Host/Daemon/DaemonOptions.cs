@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Host.Nbd;
 
 namespace Host.Daemon;
 
@@ -21,6 +22,9 @@ public sealed record DaemonOptions
 
     /// <summary><c>--nbd-server ...,tls-creds=ID</c>: the server credentials clients must start TLS with.</summary>
     public string? NbdServerTlsCreds { get; init; }
+
+    /// <summary><c>--nbd-server ...,handshake-max-seconds=N</c>: how long a client may take to choose an export.</summary>
+    public NbdHandshakeLimit NbdServerHandshakeLimit { get; init; } = NbdHandshakeLimit.Default;
 
     public ImmutableArray<ExportOption> Exports { get; init; } = [];
 
@@ -85,8 +89,9 @@ public sealed record DaemonOptions
     }
 
     /// <summary>
-    /// qemu-storage-daemon's <c>--nbd-server</c> keys: <c>addr.*</c> and <c>tls-creds</c>; its
-    /// <c>tls-authz</c> and <c>max-connections</c> are refused, not ignored (a user would believe them in force).
+    /// qemu-storage-daemon's <c>--nbd-server</c> keys: <c>addr.*</c>, <c>tls-creds</c> and
+    /// <c>handshake-max-seconds</c>; its <c>tls-authz</c> and <c>max-connections</c> are refused,
+    /// not ignored (a user would believe them in force).
     /// </summary>
     private DaemonOptions WithNbdServer(string value)
     {
@@ -99,11 +104,25 @@ public sealed record DaemonOptions
         {
             throw new ArgumentException("--nbd-server: 'max-connections' is not supported");
         }
-        if (properties.Keys.FirstOrDefault(k => !k.StartsWith("addr.", StringComparison.Ordinal) && k != "tls-creds") is { } unexpected)
+        if (properties.Keys.FirstOrDefault(k => !k.StartsWith("addr.", StringComparison.Ordinal) && k is not ("tls-creds" or "handshake-max-seconds")) is { } unexpected)
         {
             throw new ArgumentException($"--nbd-server: Parameter '{unexpected}' is unexpected");
         }
-        return this with { NbdServer = SocketAddress.Parse(properties, "addr.", "--nbd-server"), NbdServerTlsCreds = properties.GetValueOrDefault("tls-creds") };
+        NbdHandshakeLimit handshakeLimit;
+        try
+        {
+            handshakeLimit = properties.GetValueOrDefault("handshake-max-seconds") is { } seconds ? NbdHandshakeLimit.Parse(seconds) : NbdHandshakeLimit.Default;
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"--nbd-server: {e.Message}");
+        }
+        return this with
+        {
+            NbdServer = SocketAddress.Parse(properties, "addr.", "--nbd-server"),
+            NbdServerTlsCreds = properties.GetValueOrDefault("tls-creds"),
+            NbdServerHandshakeLimit = handshakeLimit,
+        };
     }
 
     private DaemonOptions WithChardev(string value)

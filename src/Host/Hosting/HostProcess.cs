@@ -143,7 +143,7 @@ public sealed class HostProcess : IAsyncDisposable
             await ListenAsync(
                 $"NBD server on {address}",
                 runDefaults ? "host.defaults.nbd-port" : null,
-                () => _nbd.StartAsync(address.Type == "unix" ? new NbdServerAddress.Unix(address.HostOrPath) : new NbdServerAddress.Inet(address.HostOrPath, $"{address.Port}"), nbdTlsCreds, CancellationToken.None));
+                () => _nbd.StartAsync(address.Type == "unix" ? new NbdServerAddress.Unix(address.HostOrPath) : new NbdServerAddress.Inet(address.HostOrPath, $"{address.Port}"), nbdTlsCreds, daemon.NbdServerHandshakeLimit, CancellationToken.None));
             if (nbdTlsCreds is null)
             {
                 var first = daemon.Exports.FirstOrDefault()?.Name ?? "EXPORT";

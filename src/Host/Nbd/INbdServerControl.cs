@@ -12,8 +12,11 @@ public interface INbdServerControl
     /// <summary>Where the server listens, while it runs; null otherwise.</summary>
     System.Net.EndPoint? Endpoint { get; }
 
-    /// <summary>Listens on <paramref name="address"/>; with <paramref name="tlsCreds"/> (a server endpoint's) clients must start TLS.</summary>
-    Task StartAsync(NbdServerAddress address, Nodes.Tls.TlsCredsX509? tlsCreds, CancellationToken cancellationToken);
+    /// <summary>
+    /// Listens on <paramref name="address"/>; with <paramref name="tlsCreds"/> (a server endpoint's)
+    /// clients must start TLS, and each must choose an export within <paramref name="handshakeLimit"/>.
+    /// </summary>
+    Task StartAsync(NbdServerAddress address, Nodes.Tls.TlsCredsX509? tlsCreds, NbdHandshakeLimit handshakeLimit, CancellationToken cancellationToken);
 
     Task StopAsync(CancellationToken cancellationToken);
 

@@ -28,4 +28,10 @@ internal static partial class NbdLog
 
     [LoggerMessage(EventId = 407, Level = LogLevel.Warning, Message = "NBD client {Client} failed the TLS handshake ({Reason}); its connection is closed")]
     public static partial void TlsFailed(ILogger logger, string client, string reason);
+
+    [LoggerMessage(EventId = 408, Level = LogLevel.Warning, Message = "NBD client {Client} did not finish the handshake within {Seconds} s (handshake-max-seconds); its connection is closed")]
+    public static partial void HandshakeTimedOut(ILogger logger, string client, uint seconds);
+
+    [LoggerMessage(EventId = 409, Level = LogLevel.Error, Message = "NBD client {Client}: its connection failed unexpectedly and is closed; the server and the other connections go on")]
+    public static partial void ConnectionFailed(ILogger logger, string client, Exception cause);
 }

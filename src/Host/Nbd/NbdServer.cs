@@ -14,10 +14,13 @@ namespace Host.Nbd;
 /// graph through <see cref="GraphRuntime.RunRequestAsync{T}"/>, so they run on the node's
 /// IoThread under its read lock like any other front end's. With <paramref name="tlsCreds"/> (a
 /// server endpoint's) every client must start TLS before it learns anything (NBD_OPT_STARTTLS).
+/// A client that has not chosen an export within <paramref name="handshakeLimit"/> (QEMU's
+/// default when null) is closed.
 /// </summary>
-public sealed class NbdServer(GraphRuntime runtime, ILogger? logger = null, TlsCredsX509? tlsCreds = null) : IAsyncDisposable
+public sealed class NbdServer(GraphRuntime runtime, ILogger? logger = null, TlsCredsX509? tlsCreds = null, NbdHandshakeLimit? handshakeLimit = null) : IAsyncDisposable
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
+    private readonly NbdHandshakeLimit _handshakeLimit = handshakeLimit ?? NbdHandshakeLimit.Default;
     private readonly ConcurrentDictionary<NbdConnection, byte> _connections = new();
     private Socket? _listener;
     private Task _acceptLoop = Task.CompletedTask;
@@ -134,7 +137,7 @@ public sealed class NbdServer(GraphRuntime runtime, ILogger? logger = null, TlsC
                 // Replies are written whole; Nagle would only hold small ones back.
                 socket.NoDelay = true;
             }
-            var connection = new NbdConnection(socket, runtime, _logger, tlsCreds);
+            var connection = new NbdConnection(socket, runtime, _logger, tlsCreds, _handshakeLimit);
             _connections.TryAdd(connection, 0);
             connection.Start();
             _ = connection.Completion.ContinueWith(

@@ -18,7 +18,7 @@ public sealed class NbdServerControl(GraphRuntime runtime, ILogger logger) : INb
     /// <summary>Where the running server listens, if one runs.</summary>
     public EndPoint? Endpoint => _server?.LocalEndPoint;
 
-    public async Task StartAsync(NbdServerAddress address, TlsCredsX509? tlsCreds, CancellationToken cancellationToken)
+    public async Task StartAsync(NbdServerAddress address, TlsCredsX509? tlsCreds, NbdHandshakeLimit handshakeLimit, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -27,7 +27,7 @@ public sealed class NbdServerControl(GraphRuntime runtime, ILogger logger) : INb
             {
                 throw new InvalidOperationException("NBD server already running");
             }
-            var server = new NbdServer(runtime, logger, tlsCreds);
+            var server = new NbdServer(runtime, logger, tlsCreds, handshakeLimit);
             await server.StartAsync(address switch
             {
                 NbdServerAddress.Unix unix => new UnixDomainSocketEndPoint(unix.Path),

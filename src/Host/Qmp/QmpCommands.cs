@@ -512,6 +512,15 @@ internal sealed class QmpCommands
         fields.EnsureNoneLeft();
         addr.EnsureNoneLeft();
         var tlsCredsId = arguments.OptionalString("tls-creds");
+        NbdHandshakeLimit handshakeLimit;
+        try
+        {
+            handshakeLimit = arguments.OptionalInteger("handshake-max-seconds") is { } seconds ? NbdHandshakeLimit.From(seconds) : NbdHandshakeLimit.Default;
+        }
+        catch (ArgumentException e)
+        {
+            throw QmpError.GenericError(e.Message);
+        }
         if (arguments.Optional("tls-authz") is not null)
         {
             throw QmpError.GenericError("Parameter 'tls-authz' is not supported (verify-peer on the tls-creds-x509 object admits only clients with a certificate from its CA)");
@@ -536,7 +545,7 @@ internal sealed class QmpCommands
             throw QmpError.GenericError($"NBD may only listen on a loopback address, not on '{inet.Host}' (or with tls-creds whose verify-peer is on)");
         }
         var nbd = _nbd ?? throw QmpError.GenericError("NBD server is not available on this host");
-        await RunAsync(() => nbd.StartAsync(address, tlsCreds, cancellationToken)).ConfigureAwait(false);
+        await RunAsync(() => nbd.StartAsync(address, tlsCreds, handshakeLimit, cancellationToken)).ConfigureAwait(false);
         return new JsonObject();
     }
 

@@ -56,11 +56,28 @@ public sealed class HostOptionsTests
         Assert.Equal(new SocketAddress("inet", "127.0.0.1", 4444), options.Chardevs["mon0"]);
     }
 
+    /// <summary>QEMU's handshake-max-seconds: 10 when not given, 0 for no limit.</summary>
+    [Theory]
+    [InlineData("", 10u)]
+    [InlineData(",handshake-max-seconds=0", 0u)]
+    [InlineData(",handshake-max-seconds=30", 30u)]
+    [InlineData(",handshake-max-seconds=4294967295", 4294967295u)]
+    public void The_nbd_server_takes_handshake_max_seconds(string option, uint seconds)
+    {
+        var options = HostOptions.Parse(["--nbd-server", $"addr.type=unix,addr.path=nbd.sock{option}"]).Daemon;
+        Assert.Equal(seconds, options.NbdServerHandshakeLimit.Seconds);
+    }
+
     [Theory]
     [InlineData("--blockdev", "node-name=x", "--blockdev: Parameter 'driver' is missing")]
     [InlineData("--blockdev", "{not json", "--blockdev: invalid JSON")]
     [InlineData("--object", "secret,id=s0", "--object: only 'iothread' and 'tls-creds-x509' objects are supported, got 'secret'")]
     [InlineData("--nbd-server", "addr.type=vsock", "--nbd-server: Parameter 'addr.type' expects 'unix' or 'inet', got 'vsock'")]
+    [InlineData("--nbd-server", "addr.type=unix,addr.path=s,handshake-max-seconds=-1", "--nbd-server: Parameter 'handshake-max-seconds' expects a whole number of seconds from 0 (no limit) to 4294967295, got '-1'")]
+    [InlineData("--nbd-server", "addr.type=unix,addr.path=s,handshake-max-seconds=1.5", "--nbd-server: Parameter 'handshake-max-seconds' expects a whole number of seconds from 0 (no limit) to 4294967295, got '1.5'")]
+    [InlineData("--nbd-server", "addr.type=unix,addr.path=s,handshake-max-seconds=ten", "--nbd-server: Parameter 'handshake-max-seconds' expects a whole number of seconds from 0 (no limit) to 4294967295, got 'ten'")]
+    [InlineData("--nbd-server", "addr.type=unix,addr.path=s,handshake-max-seconds=4294967296", "--nbd-server: Parameter 'handshake-max-seconds' expects a whole number of seconds from 0 (no limit) to 4294967295, got '4294967296'")]
+    [InlineData("--nbd-server", "addr.type=unix,addr.path=s,handshake-max-seconds=", "--nbd-server: Parameter 'handshake-max-seconds' expects a whole number of seconds from 0 (no limit) to 4294967295, got ''")]
     [InlineData("--export", "type=nbd,id=e0", "--export: Parameter 'node-name' is missing")]
     [InlineData("--export", "type=nbd,id=e0,node-name=d,writable=maybe", "--export: Parameter 'writable' expects 'on' or 'off', got 'maybe'")]
     [InlineData("--monitor", "chardev=nowhere", "--monitor: chardev 'nowhere' not found")]

@@ -9,6 +9,9 @@ using Nodes.Commands;
 
 namespace Host.Tests.Nbd;
 
+/// <summary>What an <see cref="NbdHost"/>'s server is started with: null takes the server's defaults.</summary>
+public sealed record NbdServerSettings(Nodes.Tls.TlsCredsX509? TlsCreds = null, NbdHandshakeLimit? HandshakeLimit = null, Microsoft.Extensions.Logging.ILogger? Logger = null);
+
 /// <summary>A storage host with an NBD server on a Unix socket in its data dir (or on loopback TCP).</summary>
 public sealed class NbdHost : IAsyncDisposable
 {
@@ -29,10 +32,14 @@ public sealed class NbdHost : IAsyncDisposable
     public static Task<NbdHost> StartAsync(bool tcp = false, params string[] ioThreads) => StartAsync(tlsCreds: null, tcp, ioThreads);
 
     /// <summary>As <see cref="StartAsync(bool, string[])"/>; with <paramref name="tlsCreds"/> (a server endpoint's) clients must start TLS.</summary>
-    public static async Task<NbdHost> StartAsync(Nodes.Tls.TlsCredsX509? tlsCreds, bool tcp = false, params string[] ioThreads)
+    public static Task<NbdHost> StartAsync(Nodes.Tls.TlsCredsX509? tlsCreds, bool tcp = false, params string[] ioThreads) =>
+        StartAsync(new NbdServerSettings(tlsCreds), tcp, ioThreads);
+
+    /// <summary>As <see cref="StartAsync(bool, string[])"/>, with the server's settings given.</summary>
+    public static async Task<NbdHost> StartAsync(NbdServerSettings settings, bool tcp = false, params string[] ioThreads)
     {
         var fixture = await HostFixture.StartAsync(ioThreads);
-        var server = new NbdServer(fixture.Host.Runtime, tlsCreds: tlsCreds);
+        var server = new NbdServer(fixture.Host.Runtime, settings.Logger, settings.TlsCreds, settings.HandshakeLimit);
         await server.StartAsync(tcp ? new IPEndPoint(IPAddress.Loopback, 0) : new UnixDomainSocketEndPoint(Path.Combine(fixture.DataDir, "nbd.sock")));
         return new NbdHost(fixture, server);
     }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -19,16 +20,24 @@ public sealed class RawNbdClient : IAsyncDisposable
         _stream = new NetworkStream(socket, ownsSocket: true);
     }
 
-    public static async Task<RawNbdClient> ConnectAsync(string socketPath)
+    public static Task<RawNbdClient> ConnectAsync(string socketPath) => ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
+
+    /// <summary>Connects to <paramref name="endpoint"/> (a Unix socket or TCP) and reads the server's greeting.</summary>
+    public static async Task<RawNbdClient> ConnectAsync(EndPoint endpoint)
     {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
+        var socket = endpoint is UnixDomainSocketEndPoint
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(endpoint);
         var client = new RawNbdClient(socket);
         var greeting = await client.ReadAsync(18);
         Assert.Equal(0x4e42444d41474943UL, BinaryPrimitives.ReadUInt64BigEndian(greeting));
         Assert.Equal(0x49484156454F5054UL, BinaryPrimitives.ReadUInt64BigEndian(greeting.AsSpan(8)));
         return client;
     }
+
+    /// <summary>This end of the connection: what the server's log calls the client, over TCP.</summary>
+    public EndPoint? LocalEndPoint => _socket.LocalEndPoint;
 
     /// <summary>Client flags, then NBD_OPT_GO for <paramref name="name"/>; returns the transmission flags.</summary>
     public async Task<ushort> GoAsync(string name)

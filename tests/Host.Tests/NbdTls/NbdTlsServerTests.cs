@@ -186,6 +186,24 @@ public sealed class NbdTlsServerTests(TlsPki pki) : IClassFixture<TlsPki>
         }
     }
 
+    /// <summary>
+    /// handshake-max-seconds covers the TLS handshake: a client that gets STARTTLS's ACK and then
+    /// never sends its ClientHello is closed once the limit passes, and the log says why.
+    /// </summary>
+    [NbdClientFact("openssl")]
+    public async Task A_client_that_stalls_in_the_TLS_handshake_is_closed_once_the_handshake_limit_passes()
+    {
+        var log = new RecordingLogger();
+        await using var nbd = await NbdHost.StartAsync(new NbdServerSettings(ServerCreds(), new Host.Nbd.NbdHandshakeLimit(1), log));
+        await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
+        await client.SendClientFlagsAsync();
+        var ack = (await client.OptionAsync(OptStartTls, []))[^1].Type;
+
+        Assert.Equal(RepAck, ack);
+        Assert.True(await client.IsClosedByServerAsync());
+        await log.WaitForAsync(l => l.Message.Contains("did not finish the handshake within 1 s", StringComparison.Ordinal));
+    }
+
     private Task<QemuStorageDaemon> StartQsdAsync() => QemuStorageDaemon.StartAsync(
         Path.Combine(pki.Root, $"qsd-{Guid.NewGuid():N}.sock"),
         ["--blockdev", "driver=null-co,node-name=n0,size=4194304", "--export", "type=nbd,id=e0,node-name=n0,name=disk0"],

@@ -13,15 +13,18 @@ public sealed class QmpNbdServerTests
     {
         public List<object> Calls { get; } = [];
 
+        public List<NbdHandshakeLimit> HandshakeLimits { get; } = [];
+
         public System.Net.EndPoint? Endpoint => null;
 
-        public Task StartAsync(NbdServerAddress address, Nodes.Tls.TlsCredsX509? tlsCreds, CancellationToken cancellationToken)
+        public Task StartAsync(NbdServerAddress address, Nodes.Tls.TlsCredsX509? tlsCreds, NbdHandshakeLimit handshakeLimit, CancellationToken cancellationToken)
         {
             if (Calls.OfType<NbdServerAddress>().Count() > Calls.OfType<string>().Count())
             {
                 throw new InvalidOperationException("NBD server already running");
             }
             Calls.Add(address);
+            HandshakeLimits.Add(handshakeLimit);
             return Task.CompletedTask;
         }
 
@@ -52,6 +55,38 @@ public sealed class QmpNbdServerTests
         Assert.Equal(("GenericError", "NBD server already running"), running);
         Assert.Equal("GenericError", offHost.Class);
         Assert.Equal<object>([new NbdServerAddress.Unix("/tmp/nbd.sock"), "stop", new NbdServerAddress.Inet("127.0.0.1", "10809")], nbd.Calls);
+    }
+
+    /// <summary>QEMU's handshake-max-seconds: 10 when not given, 0 for no limit, a uint32 or refused before the server is touched.</summary>
+    [Fact]
+    public async Task Nbd_server_start_passes_handshake_max_seconds_on_and_refuses_what_is_not_a_uint32()
+    {
+        var nbd = new RecordingNbdServer();
+        await using var fixture = await QmpFixture.StartAsync(nbd);
+        await using var client = await fixture.ConnectAsync();
+        JsonObject Start(JsonNode? seconds) => new()
+        {
+            ["addr"] = new JsonObject { ["type"] = "unix", ["path"] = "/tmp/nbd.sock" },
+            ["handshake-max-seconds"] = seconds,
+        };
+        JsonObject StartWithout() => new() { ["addr"] = new JsonObject { ["type"] = "unix", ["path"] = "/tmp/nbd.sock" } };
+
+        await client.ReturnOfAsync("nbd-server-start", StartWithout());
+        await client.ReturnOfAsync("nbd-server-stop");
+        await client.ReturnOfAsync("nbd-server-start", Start(0));
+        await client.ReturnOfAsync("nbd-server-stop");
+        await client.ReturnOfAsync("nbd-server-start", Start(4294967295L));
+        await client.ReturnOfAsync("nbd-server-stop");
+        var negative = await client.ErrorOfAsync("nbd-server-start", Start(-1));
+        var tooLarge = await client.ErrorOfAsync("nbd-server-start", Start(4294967296L));
+        var fraction = await client.ErrorOfAsync("nbd-server-start", Start(1.5));
+        var text = await client.ErrorOfAsync("nbd-server-start", Start("10"));
+
+        Assert.Equal([10u, 0u, 4294967295u], nbd.HandshakeLimits.Select(l => l.Seconds));
+        Assert.Equal(("GenericError", "Parameter 'handshake-max-seconds' expects a whole number of seconds from 0 (no limit) to 4294967295, got '-1'"), negative);
+        Assert.Equal(("GenericError", "Parameter 'handshake-max-seconds' expects a whole number of seconds from 0 (no limit) to 4294967295, got '4294967296'"), tooLarge);
+        Assert.Equal(("GenericError", "Invalid parameter type for 'handshake-max-seconds', expected: integer"), fraction);
+        Assert.Equal(("GenericError", "Invalid parameter type for 'handshake-max-seconds', expected: integer"), text);
     }
 
     /// <summary>
