@@ -24,7 +24,10 @@ public sealed class EventLoop : IDisposable
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 10);
     private readonly FdPoller? _poller;
     private readonly ITimer _wakeTimer;
+    private readonly bool _ringAllowed;
     private Thread? _thread;
+    private IoRing? _ring;
+    private bool _ringTried;
     private BottomHalf? _bottomHalvesHead;
     private BottomHalf? _bottomHalvesTail;
     private long _bottomHalfGeneration;
@@ -38,7 +41,8 @@ public sealed class EventLoop : IDisposable
     /// <param name="name">Names the thread and the dispatcher (<c>iothread-&lt;name&gt;</c>).</param>
     /// <param name="clock">The clock timers run on: real time, or a virtual clock in tests.</param>
     /// <param name="manual">No thread: the owner calls <see cref="RunOnce"/>.</param>
-    public EventLoop(string name, TimeProvider? clock = null, bool manual = false)
+    /// <param name="ioRing">Whether <see cref="Ring"/> may set up an io_uring (false: file I/O keeps the thread pool).</param>
+    public EventLoop(string name, TimeProvider? clock = null, bool manual = false, bool ioRing = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         Name = name;
@@ -49,6 +53,7 @@ public sealed class EventLoop : IDisposable
         SynchronizationContext = new LoopSynchronizationContext(this);
         // On Linux the loop sleeps in epoll, so it can also watch descriptors (sockets) itself.
         _poller = FdPoller.IsSupported ? new FdPoller(name) : null;
+        _ringAllowed = ioRing;
         _wakeTimer = Clock.CreateTimer(static state => ((EventLoop)state!).WakeTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (!manual)
         {
@@ -180,6 +185,25 @@ public sealed class EventLoop : IDisposable
     public FdWatch WatchFd(int fd) =>
         _poller?.Watch(fd, Name) ?? throw new PlatformNotSupportedException($"IoThread '{Name}' cannot watch descriptors on this platform.");
 
+    /// <summary>
+    /// This loop's io_uring for file I/O, set up on first use; null where io_uring is unavailable
+    /// (not Linux, disabled, filtered out) or turned off for this loop, and once the loop stopped.
+    /// Loop thread only.
+    /// </summary>
+    public IoRing? Ring
+    {
+        get
+        {
+            AssertOnLoop();
+            if (!_ringTried)
+            {
+                _ringTried = true;
+                _ring = _ringAllowed && !_stopping && _poller is { } poller ? IoRing.TryCreate(this, poller.WakeFd) : null;
+            }
+            return _ring;
+        }
+    }
+
     /// <summary>Creates a bottom half (any thread); it runs only when scheduled.</summary>
     public BottomHalf NewBottomHalf(Action callback, string name = "bh")
     {
@@ -265,6 +289,7 @@ public sealed class EventLoop : IDisposable
         Stop();
         if (_thread is null)
         {
+            CloseRing();
             _poller?.FireAll();
             _poller?.Dispose();
         }
@@ -335,6 +360,7 @@ public sealed class EventLoop : IDisposable
         // here must not queue its next step to a loop that will never run it.
         SynchronizationContext.SetSynchronizationContext(null);
         t_current = null;
+        CloseRing();
         _poller?.FireAll();
         _poller?.Dispose();
     }
@@ -351,6 +377,7 @@ public sealed class EventLoop : IDisposable
             }
             Volatile.Write(ref _notifyMe, 0);
             poller.Dispatch();
+            _ring?.Submit();
             return;
         }
         if (Interlocked.Exchange(ref _notified, 0) == 0 && !_stopping)
@@ -371,7 +398,33 @@ public sealed class EventLoop : IDisposable
         progress |= PollBottomHalves();
         progress |= RunDueTimers();
         progress |= PollDescriptors();
+        progress |= PollRing();
         return progress;
+    }
+
+    /// <summary>
+    /// Completes the ring's finished requests, then submits every request this iteration queued,
+    /// in one system call. After the descriptors on purpose: their poll may consume the wake-up
+    /// eventfd the ring signals, and a completion it announced must be reaped before the loop
+    /// sleeps (Case 1: posted before this reap: reaped here. Case 2: posted after: it signals
+    /// the eventfd again, and the sleep's epoll returns at once).
+    /// </summary>
+    private bool PollRing()
+    {
+        if (_ring is not { } ring)
+        {
+            return false;
+        }
+        var reaped = ring.Reap();
+        return ring.Submit() | reaped;
+    }
+
+    /// <summary>The loop stops: requests still in flight complete (their awaiters run here), then the ring goes.</summary>
+    private void CloseRing()
+    {
+        _ringTried = true;
+        _ring?.Dispose();
+        _ring = null;
     }
 
     /// <summary>Runs the descriptor watches that are ready now, without waiting (only when some exist).</summary>
