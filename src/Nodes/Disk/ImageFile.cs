@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Actors.IoThreads;
 using Microsoft.Win32.SafeHandles;
 
 namespace Nodes.Disk;
@@ -7,10 +8,13 @@ namespace Nodes.Disk;
 /// An open image on this host's disk: positional, asynchronous I/O on one file descriptor, plus
 /// the QEMU-compatible lock bytes that keep other writers out while it is open.
 ///
-/// Requests may run concurrently from any thread; each is independent (pread/pwrite on the thread
-/// pool through <see cref="RandomAccess"/>), so overlapping writes land in no particular order, as
-/// on a real disk. The read and write paths allocate nothing of their own per request: writes
-/// hand back <see cref="RandomAccess"/>'s task as is, reads run on a pooled async state machine.
+/// Requests may run concurrently from any thread; each is independent, so overlapping writes land
+/// in no particular order, as on a real disk. On an IoThread whose loop has an io_uring
+/// (<see cref="EventLoop.Ring"/>), writes, flushes and reads the page cache cannot serve go
+/// through it and complete on that loop; elsewhere, or when the ring is full, they run on the
+/// thread pool through <see cref="RandomAccess"/>. The read and write paths allocate nothing of
+/// their own per request: writes hand back the ring's pooled task (or <see cref="RandomAccess"/>'s)
+/// as is, reads run on a pooled async state machine.
 ///
 /// Durability: writes go to the page cache (QEMU's cache=writeback). <see cref="FlushAsync"/> is
 /// fdatasync; a write with <c>fua</c> completes only after the data and a following fdatasync did
@@ -30,6 +34,7 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
 
     private readonly DiskBackend _backend;
     private readonly SafeFileHandle _handle;
+    private readonly string _subject;
     private long _length;
     private int _closed;
     private int _flushErrno;
@@ -41,6 +46,7 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         _backend = backend;
         _handle = handle;
         Name = name;
+        _subject = $"Image '{name}'";
         Path = path;
         Options = options;
         IsLocked = locked;
@@ -120,8 +126,12 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         {
             return fua ? FlushAsync(cancellationToken) : default;
         }
-        return fua
-            ? WriteFuaAsync(offset, data, cancellationToken)
+        if (fua)
+        {
+            return WriteFuaAsync(offset, data, cancellationToken);
+        }
+        return RingOfThisThread() is { } ring && ring.TryWrite(_handle, data, offset, _subject, out var write)
+            ? write
             : RandomAccess.WriteAsync(_handle, data, offset, cancellationToken);
     }
 
@@ -165,10 +175,18 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         return true;
     }
 
-    /// <summary>Makes every completed write durable (fdatasync), on a thread-pool thread.</summary>
+    /// <summary>Makes every completed write durable (fdatasync): through the IoThread's ring, else on a thread-pool thread.</summary>
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
+        if (RingOfThisThread() is { } ring)
+        {
+            ThrowIfFlushFailedBefore();
+            if (ring.TryDataSync(_handle, out var sync))
+            {
+                return DataSyncCompletedAsync(sync);
+            }
+        }
         return new ValueTask(Task.Factory.StartNew(s_dataSync, this, cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default));
     }
 
@@ -243,9 +261,23 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
 
     public override string ToString() => $"image '{Name}' ({Access}, {Length} bytes)";
 
+    /// <summary>The io_uring of the IoThread running this code, if it has one; null off the IoThreads.</summary>
+    private static IoRing? RingOfThisThread() => EventLoop.Current?.Ring;
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadCoreAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
     {
+        if (RingOfThisThread() is { } ring && ring.TryRead(_handle, buffer, offset, out var ringRead))
+        {
+            var result = await ringRead.ConfigureAwait(false);
+            if (result < 0)
+            {
+                throw new IOException($"{_subject}: read of {buffer.Length} bytes at {offset} failed: {Libc.Describe(-result)}");
+            }
+            // End of file inside the image: the rest is a hole.
+            buffer.Span[result..].Clear();
+            return;
+        }
         var done = 0;
         while (done < buffer.Length)
         {
@@ -263,8 +295,23 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteFuaAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        await RandomAccess.WriteAsync(_handle, data, offset, cancellationToken).ConfigureAwait(false);
+        var write = RingOfThisThread() is { } ring && ring.TryWrite(_handle, data, offset, _subject, out var ringWrite)
+            ? ringWrite
+            : RandomAccess.WriteAsync(_handle, data, offset, cancellationToken);
+        await write.ConfigureAwait(false);
+        // A ring's write completes on the loop, so the flush takes the ring too.
         await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>The ring's fdatasync answered: its failure is remembered, as <see cref="DataSync"/> does.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask DataSyncCompletedAsync(ValueTask<int> sync)
+    {
+        var result = await sync.ConfigureAwait(false);
+        if (result < 0)
+        {
+            ThrowFlushFailed(-result);
+        }
     }
 
     private async ValueTask ZeroCoreAsync(long offset, long length, int firstMode, CancellationToken cancellationToken)
@@ -321,17 +368,28 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
 
     private void DataSync()
     {
+        ThrowIfFlushFailedBefore();
+        var errno = Libc.Fdatasync(_handle);
+        if (errno != 0)
+        {
+            ThrowFlushFailed(errno);
+        }
+    }
+
+    private void ThrowIfFlushFailedBefore()
+    {
         var earlier = Volatile.Read(ref _flushErrno);
         if (earlier != 0)
         {
             throw new IOException($"Image '{Name}': an earlier flush failed ({Libc.Describe(earlier)}); written data may be lost, so no later flush can succeed");
         }
-        var errno = Libc.Fdatasync(_handle);
-        if (errno != 0)
-        {
-            Interlocked.CompareExchange(ref _flushErrno, errno, 0);
-            throw new IOException($"Image '{Name}': fdatasync failed: {Libc.Describe(errno)}");
-        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowFlushFailed(int errno)
+    {
+        Interlocked.CompareExchange(ref _flushErrno, errno, 0);
+        throw new IOException($"Image '{Name}': fdatasync failed: {Libc.Describe(errno)}");
     }
 
     private void CheckRange(long offset, long length)
