@@ -24,10 +24,10 @@ public sealed class EventLoop : IDisposable
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 10);
     private readonly FdPoller? _poller;
     private readonly ITimer _wakeTimer;
-    private readonly bool _ringAllowed;
+    private readonly bool _ioWorkerAllowed;
     private Thread? _thread;
-    private IoRing? _ring;
-    private bool _ringTried;
+    private IoWorker? _ioWorker;
+    private bool _ioWorkerClosed;
     private BottomHalf? _bottomHalvesHead;
     private BottomHalf? _bottomHalvesTail;
     private long _bottomHalfGeneration;
@@ -41,8 +41,8 @@ public sealed class EventLoop : IDisposable
     /// <param name="name">Names the thread and the dispatcher (<c>iothread-&lt;name&gt;</c>).</param>
     /// <param name="clock">The clock timers run on: real time, or a virtual clock in tests.</param>
     /// <param name="manual">No thread: the owner calls <see cref="RunOnce"/>.</param>
-    /// <param name="ioRing">Whether <see cref="Ring"/> may set up an io_uring (false: file I/O keeps the thread pool).</param>
-    public EventLoop(string name, TimeProvider? clock = null, bool manual = false, bool ioRing = true)
+    /// <param name="ioWorker">Whether the loop may start an <see cref="IoWorker"/> (false: file I/O keeps the .NET thread pool).</param>
+    public EventLoop(string name, TimeProvider? clock = null, bool manual = false, bool ioWorker = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         Name = name;
@@ -53,7 +53,7 @@ public sealed class EventLoop : IDisposable
         SynchronizationContext = new LoopSynchronizationContext(this);
         // On Linux the loop sleeps in epoll, so it can also watch descriptors (sockets) itself.
         _poller = FdPoller.IsSupported ? new FdPoller(name) : null;
-        _ringAllowed = ioRing;
+        _ioWorkerAllowed = ioWorker;
         _wakeTimer = Clock.CreateTimer(static state => ((EventLoop)state!).WakeTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (!manual)
         {
@@ -186,21 +186,20 @@ public sealed class EventLoop : IDisposable
         _poller?.Watch(fd, Name) ?? throw new PlatformNotSupportedException($"IoThread '{Name}' cannot watch descriptors on this platform.");
 
     /// <summary>
-    /// This loop's io_uring for file I/O, set up on first use; null where io_uring is unavailable
-    /// (not Linux, disabled, filtered out) or turned off for this loop, and once the loop stopped.
-    /// Loop thread only.
+    /// The loop's blocking-I/O worker, started on first use: file requests made here run on it
+    /// and complete here. Null when turned off for this loop and once the loop stopped. Loop
+    /// thread only.
     /// </summary>
-    public IoRing? Ring
+    public IoWorker? IoWorker
     {
         get
         {
             AssertOnLoop();
-            if (!_ringTried)
+            if (_ioWorker is null && _ioWorkerAllowed && !_ioWorkerClosed && !_stopping)
             {
-                _ringTried = true;
-                _ring = _ringAllowed && !_stopping && _poller is { } poller ? IoRing.TryCreate(this, poller.WakeFd) : null;
+                _ioWorker = new IoWorker(this);
             }
-            return _ring;
+            return _ioWorker;
         }
     }
 
@@ -289,7 +288,7 @@ public sealed class EventLoop : IDisposable
         Stop();
         if (_thread is null)
         {
-            CloseRing();
+            CloseIoWorker();
             _poller?.FireAll();
             _poller?.Dispose();
         }
@@ -360,7 +359,7 @@ public sealed class EventLoop : IDisposable
         // here must not queue its next step to a loop that will never run it.
         SynchronizationContext.SetSynchronizationContext(null);
         t_current = null;
-        CloseRing();
+        CloseIoWorker();
         _poller?.FireAll();
         _poller?.Dispose();
     }
@@ -377,7 +376,8 @@ public sealed class EventLoop : IDisposable
             }
             Volatile.Write(ref _notifyMe, 0);
             poller.Dispatch();
-            _ring?.Submit();
+            // The descriptors' callbacks ran outside an iteration: their file requests go now.
+            _ioWorker?.Submit();
             return;
         }
         if (Interlocked.Exchange(ref _notified, 0) == 0 && !_stopping)
@@ -398,33 +398,31 @@ public sealed class EventLoop : IDisposable
         progress |= PollBottomHalves();
         progress |= RunDueTimers();
         progress |= PollDescriptors();
-        progress |= PollRing();
+        progress |= PollIoWorker();
         return progress;
     }
 
     /// <summary>
-    /// Completes the ring's finished requests, then submits every request this iteration queued,
-    /// in one system call. After the descriptors on purpose: their poll may consume the wake-up
-    /// eventfd the ring signals, and a completion it announced must be reaped before the loop
-    /// sleeps (Case 1: posted before this reap: reaped here. Case 2: posted after: it signals
-    /// the eventfd again, and the sleep's epoll returns at once).
+    /// Completes the file requests the worker handed back, then hands it every request this
+    /// iteration made, in one batch. Last, so that requests made by any step of the iteration
+    /// (the completions' awaiters included) leave in this one.
     /// </summary>
-    private bool PollRing()
+    private bool PollIoWorker()
     {
-        if (_ring is not { } ring)
+        if (_ioWorker is not { } worker)
         {
             return false;
         }
-        var reaped = ring.Reap();
-        return ring.Submit() | reaped;
+        var completed = worker.Reap();
+        worker.Submit();
+        return completed;
     }
 
-    /// <summary>The loop stops: requests still in flight complete (their awaiters run here), then the ring goes.</summary>
-    private void CloseRing()
+    /// <summary>The loop stops: file requests still in flight complete (their awaiters run here), then the worker's thread ends.</summary>
+    private void CloseIoWorker()
     {
-        _ringTried = true;
-        _ring?.Dispose();
-        _ring = null;
+        _ioWorkerClosed = true;
+        _ioWorker?.Dispose();
     }
 
     /// <summary>Runs the descriptor watches that are ready now, without waiting (only when some exist).</summary>

@@ -9,11 +9,11 @@ namespace Nodes.Disk;
 /// the QEMU-compatible lock bytes that keep other writers out while it is open.
 ///
 /// Requests may run concurrently from any thread; each is independent, so overlapping writes land
-/// in no particular order, as on a real disk. On an IoThread whose loop has an io_uring
-/// (<see cref="EventLoop.Ring"/>), writes, flushes and reads the page cache cannot serve go
-/// through it and complete on that loop; elsewhere, or when the ring is full, they run on the
+/// in no particular order, as on a real disk. On an IoThread, writes, flushes and reads the page
+/// cache cannot serve run on the loop's blocking-I/O worker (<see cref="EventLoop.IoWorker"/>) and
+/// complete on the loop, in batches; elsewhere, or when the worker is full, they run on the
 /// thread pool through <see cref="RandomAccess"/>. The read and write paths allocate nothing of
-/// their own per request: writes hand back the ring's pooled task (or <see cref="RandomAccess"/>'s)
+/// their own per request: writes hand back the worker's pooled task (or <see cref="RandomAccess"/>'s)
 /// as is, reads run on a pooled async state machine.
 ///
 /// Durability: writes go to the page cache (QEMU's cache=writeback). <see cref="FlushAsync"/> is
@@ -130,7 +130,7 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         {
             return WriteFuaAsync(offset, data, cancellationToken);
         }
-        return RingOfThisThread() is { } ring && ring.TryWrite(_handle, data, offset, _subject, out var write)
+        return WorkerOfThisThread() is { } worker && worker.TryWrite(_handle, data, offset, _subject, out var write)
             ? write
             : RandomAccess.WriteAsync(_handle, data, offset, cancellationToken);
     }
@@ -175,14 +175,14 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         return true;
     }
 
-    /// <summary>Makes every completed write durable (fdatasync): through the IoThread's ring, else on a thread-pool thread.</summary>
+    /// <summary>Makes every completed write durable (fdatasync): on the IoThread's worker, else on a thread-pool thread.</summary>
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
-        if (RingOfThisThread() is { } ring)
+        if (WorkerOfThisThread() is { } worker)
         {
             ThrowIfFlushFailedBefore();
-            if (ring.TryDataSync(_handle, out var sync))
+            if (worker.TryDataSync(_handle, out var sync))
             {
                 return DataSyncCompletedAsync(sync);
             }
@@ -261,15 +261,15 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
 
     public override string ToString() => $"image '{Name}' ({Access}, {Length} bytes)";
 
-    /// <summary>The io_uring of the IoThread running this code, if it has one; null off the IoThreads.</summary>
-    private static IoRing? RingOfThisThread() => EventLoop.Current?.Ring;
+    /// <summary>The blocking-I/O worker of the IoThread running this code; null off the IoThreads.</summary>
+    private static IoWorker? WorkerOfThisThread() => EventLoop.Current?.IoWorker;
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadCoreAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        if (RingOfThisThread() is { } ring && ring.TryRead(_handle, buffer, offset, out var ringRead))
+        if (WorkerOfThisThread() is { } worker && worker.TryRead(_handle, buffer, offset, out var workerRead))
         {
-            var result = await ringRead.ConfigureAwait(false);
+            var result = await workerRead.ConfigureAwait(false);
             if (result < 0)
             {
                 throw new IOException($"{_subject}: read of {buffer.Length} bytes at {offset} failed: {Libc.Describe(-result)}");
@@ -295,15 +295,15 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteFuaAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        var write = RingOfThisThread() is { } ring && ring.TryWrite(_handle, data, offset, _subject, out var ringWrite)
-            ? ringWrite
+        var write = WorkerOfThisThread() is { } worker && worker.TryWrite(_handle, data, offset, _subject, out var workerWrite)
+            ? workerWrite
             : RandomAccess.WriteAsync(_handle, data, offset, cancellationToken);
         await write.ConfigureAwait(false);
-        // A ring's write completes on the loop, so the flush takes the ring too.
+        // A worker's write completes on the loop, so the flush takes the worker too.
         await FlushAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>The ring's fdatasync answered: its failure is remembered, as <see cref="DataSync"/> does.</summary>
+    /// <summary>The worker's fdatasync answered: its failure is remembered, as <see cref="DataSync"/> does.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask DataSyncCompletedAsync(ValueTask<int> sync)
     {
