@@ -57,6 +57,67 @@ public sealed class IoWorkerTests : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task Consecutive_writes_of_one_batch_land_each_at_its_offset()
+    {
+        using var file = OpenFile("seq.img", FileAccess.ReadWrite);
+        var chunks = Enumerable.Range(0, 100).Select(i => Pattern(4096 + i % 3 * 512, seed: i)).ToArray();
+        var offsets = new long[chunks.Length];
+        for (var i = 1; i < chunks.Length; i++)
+        {
+            // One gap, so the batch is two runs of writes that continue one another.
+            offsets[i] = offsets[i - 1] + chunks[i - 1].Length + (i == 50 ? 4096 : 0);
+        }
+
+        await OnLoopAsync(async worker =>
+        {
+            var writes = new List<ValueTask>();
+            for (var i = 0; i < chunks.Length; i++)
+            {
+                Assert.True(worker.TryWrite(file, chunks[i], offsets[i], "seq", out var write));
+                writes.Add(write);
+            }
+            foreach (var write in writes)
+            {
+                await write;
+            }
+            return true;
+        });
+
+        var written = File.ReadAllBytes(Path.Combine(_dir, "seq.img"));
+        for (var i = 0; i < chunks.Length; i++)
+        {
+            Assert.Equal(chunks[i], written.AsSpan((int)offsets[i], chunks[i].Length).ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task Consecutive_writes_that_fail_each_throw_their_own_error()
+    {
+        using var file = OpenFile("ro-seq.img", FileAccess.Read);
+
+        var failures = await OnLoopAsync(async worker =>
+        {
+            var writes = new List<ValueTask>();
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.True(worker.TryWrite(file, Pattern(512), i * 512L, "image 'ro-seq.img'", out var write));
+                writes.Add(write);
+            }
+            var failures = new List<string>();
+            foreach (var write in writes)
+            {
+                failures.Add((await Assert.ThrowsAsync<IOException>(async () => await write)).Message);
+            }
+            return failures;
+        });
+
+        Assert.Equal(
+            [0, 512, 1024],
+            failures.Select(m => long.Parse(m.Split(" at ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.All(failures, m => Assert.EndsWith("(errno 9)", m));
+    }
+
+    [Fact]
     public async Task A_failed_write_throws_an_IOException_naming_the_subject_and_the_errno()
     {
         using var file = OpenFile("ro.img", FileAccess.Read);
@@ -189,12 +250,12 @@ public sealed class IoWorkerTests : TestKit, IDisposable
     private SafeFileHandle OpenFile(string name, FileAccess access) =>
         File.OpenHandle(Path.Combine(_dir, name), access == FileAccess.Read ? FileMode.OpenOrCreate : FileMode.Create, access, FileShare.ReadWrite);
 
-    private static byte[] Pattern(int length)
+    private static byte[] Pattern(int length, int seed = 0)
     {
         var data = new byte[length];
         for (var i = 0; i < data.Length; i++)
         {
-            data[i] = (byte)(i * 7 + (i >> 9));
+            data[i] = (byte)(i * 7 + (i >> 9) + seed * 13);
         }
         return data;
     }
