@@ -41,7 +41,7 @@ public sealed class EventLoop : IDisposable
     /// <param name="name">Names the thread and the dispatcher (<c>iothread-&lt;name&gt;</c>).</param>
     /// <param name="clock">The clock timers run on: real time, or a virtual clock in tests.</param>
     /// <param name="manual">No thread: the owner calls <see cref="RunOnce"/>.</param>
-    /// <param name="ioWorker">Whether the loop may start an <see cref="IoWorker"/> (false: file I/O keeps the .NET thread pool).</param>
+    /// <param name="ioWorker">Whether the loop may start an <see cref="IoWorker"/> (false: file writes keep the .NET thread pool).</param>
     public EventLoop(string name, TimeProvider? clock = null, bool manual = false, bool ioWorker = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -186,8 +186,8 @@ public sealed class EventLoop : IDisposable
         _poller?.Watch(fd, Name) ?? throw new PlatformNotSupportedException($"IoThread '{Name}' cannot watch descriptors on this platform.");
 
     /// <summary>
-    /// The loop's blocking-I/O worker, started on first use: file requests made here run on it
-    /// and complete here. Null when turned off for this loop and once the loop stopped. Loop
+    /// The loop's file-write worker, started on first use: writes made here run on it and
+    /// complete here. Null when turned off for this loop and once the loop stopped. Loop
     /// thread only.
     /// </summary>
     public IoWorker? IoWorker
@@ -376,7 +376,7 @@ public sealed class EventLoop : IDisposable
             }
             Volatile.Write(ref _notifyMe, 0);
             poller.Dispatch();
-            // The descriptors' callbacks ran outside an iteration: their file requests go now.
+            // The descriptors' callbacks ran outside an iteration: their writes go now.
             _ioWorker?.Submit();
             return;
         }
@@ -403,8 +403,8 @@ public sealed class EventLoop : IDisposable
     }
 
     /// <summary>
-    /// Completes the file requests the worker handed back, then hands it every request this
-    /// iteration made, in one batch. Last, so that requests made by any step of the iteration
+    /// Completes the writes the worker handed back, then hands it every write this
+    /// iteration made, in one batch. Last, so that writes made by any step of the iteration
     /// (the completions' awaiters included) leave in this one.
     /// </summary>
     private bool PollIoWorker()
@@ -418,7 +418,7 @@ public sealed class EventLoop : IDisposable
         return completed;
     }
 
-    /// <summary>The loop stops: file requests still in flight complete (their awaiters run here), then the worker's thread ends.</summary>
+    /// <summary>The loop stops: writes still in flight complete (their awaiters run here), then the worker's thread ends.</summary>
     private void CloseIoWorker()
     {
         _ioWorkerClosed = true;

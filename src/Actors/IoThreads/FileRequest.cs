@@ -6,9 +6,9 @@ using Microsoft.Win32.SafeHandles;
 namespace Actors.IoThreads;
 
 /// <summary>
-/// One file request of an <see cref="IoWorker"/>, from its start on the loop to the awaiter's
-/// GetResult, then back in the worker's pool: the completion source its ValueTask stands on, the
-/// file it holds a reference to and the buffer it keeps pinned while the worker uses them.
+/// One write of an <see cref="IoWorker"/>, from its start on the loop to the awaiter's GetResult,
+/// then back in the worker's pool: the completion source its ValueTask stands on, the file it
+/// holds a reference to and the buffer it keeps pinned while the worker uses them.
 /// </summary>
 /// <remarks>
 /// Who touches what: the loop starts it (<see cref="Start"/>) and completes it
@@ -16,7 +16,7 @@ namespace Actors.IoThreads;
 /// hand-overs go through the worker's lock, which orders the fields written on one side before
 /// they are read on the other.
 /// </remarks>
-internal sealed class FileRequest(IoWorker worker) : IValueTaskSource, IValueTaskSource<int>
+internal sealed class FileRequest(IoWorker worker) : IValueTaskSource
 {
     private const int EINTR = 4;
     private const int EIO = 5;
@@ -25,7 +25,6 @@ internal sealed class FileRequest(IoWorker worker) : IValueTaskSource, IValueTas
     private SafeFileHandle? _file;
     private MemoryHandle _pin;
     private string? _subject;
-    private FileRequestKind _kind;
     private int _fd;
     private nint _address;
     private long _offset;
@@ -38,35 +37,26 @@ internal sealed class FileRequest(IoWorker worker) : IValueTaskSource, IValueTas
 
     public short Version => _core.Version;
 
-    /// <summary>Takes a reference on <paramref name="file"/> and pins <paramref name="buffer"/> until <see cref="Complete"/>. Loop thread.</summary>
-    public unsafe void Start(FileRequestKind kind, SafeFileHandle file, ReadOnlyMemory<byte> buffer, long offset, string? subject)
+    /// <summary>Takes a reference on <paramref name="file"/> and pins <paramref name="data"/> until <see cref="Complete"/>. Loop thread.</summary>
+    public unsafe void Start(SafeFileHandle file, ReadOnlyMemory<byte> data, long offset, string subject)
     {
         var added = false;
         file.DangerousAddRef(ref added);
         _file = file;
-        _pin = buffer.Pin();
+        _pin = data.Pin();
         _subject = subject;
-        _kind = kind;
         _fd = (int)file.DangerousGetHandle();
         _address = (nint)_pin.Pointer;
         _startOffset = _offset = offset;
-        _length = _remaining = buffer.Length;
+        _length = _remaining = data.Length;
     }
 
-    /// <summary>
-    /// Runs the system call to its end on the worker's thread: a write or read goes on after a
-    /// short count (a read stops at the end of the file), EINTR is retried.
-    /// </summary>
+    /// <summary>Runs pwrite to its end on the worker's thread: it goes on after a short count, EINTR is retried.</summary>
     public void Run()
     {
         while (true)
         {
-            var result = _kind switch
-            {
-                FileRequestKind.Write => (long)Pwrite(_fd, _address, (nuint)_remaining, _offset),
-                FileRequestKind.Read => Pread(_fd, _address, (nuint)_remaining, _offset),
-                _ => Fdatasync(_fd),
-            };
+            var result = (long)Pwrite(_fd, _address, (nuint)_remaining, _offset);
             if (result < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
@@ -77,9 +67,9 @@ internal sealed class FileRequest(IoWorker worker) : IValueTaskSource, IValueTas
                 _answer = -errno;
                 return;
             }
-            if (_kind == FileRequestKind.DataSync || result == _remaining || (result == 0 && _kind == FileRequestKind.Read))
+            if (result == _remaining)
             {
-                _answer = _length - _remaining + (int)result;
+                _answer = _length;
                 return;
             }
             if (result == 0)
@@ -123,16 +113,8 @@ internal sealed class FileRequest(IoWorker worker) : IValueTaskSource, IValueTas
         _core.OnCompleted(continuation, state, token, flags);
     }
 
-    /// <summary>The byte count, or minus the errno; the request goes back to the pool.</summary>
-    int IValueTaskSource<int>.GetResult(short token)
-    {
-        var result = _core.GetResult(token);
-        Recycle();
-        return result;
-    }
-
-    /// <summary>Throws an <see cref="IOException"/> naming the subject, the request and the errno if it failed.</summary>
-    void IValueTaskSource.GetResult(short token)
+    /// <summary>Throws an <see cref="IOException"/> naming the subject, the write and the errno if it failed; the request goes back to the pool.</summary>
+    public void GetResult(short token)
     {
         var result = _core.GetResult(token);
         var failure = result < 0 ? Failure(-result) : null;
@@ -143,16 +125,8 @@ internal sealed class FileRequest(IoWorker worker) : IValueTaskSource, IValueTas
         }
     }
 
-    private IOException Failure(int errno)
-    {
-        var what = _kind switch
-        {
-            FileRequestKind.Write => $"write of {_length} bytes at {_startOffset}",
-            FileRequestKind.Read => $"read of {_length} bytes at {_startOffset}",
-            _ => "fdatasync",
-        };
-        return new IOException($"{_subject}: {what} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
-    }
+    private IOException Failure(int errno) =>
+        new($"{_subject}: write of {_length} bytes at {_startOffset} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
 
     private void Recycle()
     {
@@ -163,10 +137,4 @@ internal sealed class FileRequest(IoWorker worker) : IValueTaskSource, IValueTas
 
     [DllImport("libc", EntryPoint = "pwrite64", SetLastError = true)]
     private static extern nint Pwrite(int fd, nint buffer, nuint count, long offset);
-
-    [DllImport("libc", EntryPoint = "pread64", SetLastError = true)]
-    private static extern nint Pread(int fd, nint buffer, nuint count, long offset);
-
-    [DllImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
-    private static extern int Fdatasync(int fd);
 }

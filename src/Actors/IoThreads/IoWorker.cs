@@ -3,18 +3,23 @@ using Microsoft.Win32.SafeHandles;
 namespace Actors.IoThreads;
 
 /// <summary>
-/// An IoThread's blocking-I/O worker (QEMU's per-AioContext thread pool, reduced to one thread):
-/// file requests made on the loop run there, back to back, and complete on the loop, with no
-/// trip through the .NET thread pool. Get it from <see cref="EventLoop.IoWorker"/>.
+/// An IoThread's file-write worker (QEMU's per-AioContext thread pool, reduced to one thread for
+/// buffered writes): writes made on the loop run there, back to back, and complete on the loop,
+/// with no trip through the .NET thread pool. Get it from <see cref="EventLoop.IoWorker"/>.
 /// </summary>
 /// <remarks>
+/// Why one thread, and writes only: buffered writes to a file take its inode lock in the kernel,
+/// so they run one at a time whatever the number of threads, and each is a copy into the page
+/// cache. Flushes and reads the page cache misses may wait milliseconds for the disk; behind
+/// them, a single thread would hold up every write, so they keep the thread pool.
+///
 /// Batching, both ways. The requests an iteration makes are handed over together at its end
 /// (<see cref="Submit"/>), waking the worker only when it waits; the worker takes everything
 /// handed over, runs it, and hands the completions back together, waking the loop once per batch.
 /// The loop completes them at its next iteration (<see cref="Reap"/>) and their awaiters resume
 /// right there, inline. So a burst of requests costs two wake-ups, not two per request.
 ///
-/// Capacity: <c>Try...</c> refuse (false) when <see cref="Capacity"/> requests are in flight;
+/// Capacity: <see cref="TryWrite"/> refuses (false) when <see cref="Capacity"/> writes are in flight;
 /// the caller then takes its thread-pool path. Every request comes from a pool, so the hot path
 /// allocates nothing. A request holds a reference on its file and pins its buffer until it
 /// completes; the caller must not change the buffer meanwhile. The loop drains the worker when
@@ -63,40 +68,16 @@ public sealed class IoWorker : IDisposable
     /// </summary>
     public bool TryWrite(SafeFileHandle file, ReadOnlyMemory<byte> data, long offset, string subject, out ValueTask write)
     {
-        if (!TryStart(FileRequestKind.Write, file, data, offset, subject, out var request))
+        Loop.AssertOnLoop();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_free.TryPop(out var request))
         {
             write = default;
             return false;
         }
+        request.Start(file, data, offset, subject);
+        _queued.Add(request);
         write = new ValueTask(request, request.Version);
-        return true;
-    }
-
-    /// <summary>
-    /// Reads into <paramref name="buffer"/> at <paramref name="offset"/> (pread, continued after a
-    /// short read): the bytes read, fewer only at the end of the file, or minus the errno.
-    /// False when the worker is full.
-    /// </summary>
-    public bool TryRead(SafeFileHandle file, Memory<byte> buffer, long offset, out ValueTask<int> read)
-    {
-        if (!TryStart(FileRequestKind.Read, file, buffer, offset, null, out var request))
-        {
-            read = default;
-            return false;
-        }
-        read = new ValueTask<int>(request, request.Version);
-        return true;
-    }
-
-    /// <summary>fdatasync of <paramref name="file"/>: 0, or minus the errno. False when the worker is full.</summary>
-    public bool TryDataSync(SafeFileHandle file, out ValueTask<int> sync)
-    {
-        if (!TryStart(FileRequestKind.DataSync, file, ReadOnlyMemory<byte>.Empty, 0, null, out var request))
-        {
-            sync = default;
-            return false;
-        }
-        sync = new ValueTask<int>(request, request.Version);
         return true;
     }
 
@@ -180,19 +161,6 @@ public sealed class IoWorker : IDisposable
         _thread.Join();
         _disposed = true;
         Reap();
-    }
-
-    private bool TryStart(FileRequestKind kind, SafeFileHandle file, ReadOnlyMemory<byte> buffer, long offset, string? subject, out FileRequest request)
-    {
-        Loop.AssertOnLoop();
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_free.TryPop(out request!))
-        {
-            return false;
-        }
-        request.Start(kind, file, buffer, offset, subject);
-        _queued.Add(request);
-        return true;
     }
 
     /// <summary>The worker's thread: takes all that was handed over, runs it, hands it back, and again.</summary>

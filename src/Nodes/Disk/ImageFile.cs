@@ -9,12 +9,12 @@ namespace Nodes.Disk;
 /// the QEMU-compatible lock bytes that keep other writers out while it is open.
 ///
 /// Requests may run concurrently from any thread; each is independent, so overlapping writes land
-/// in no particular order, as on a real disk. On an IoThread, writes, flushes and reads the page
-/// cache cannot serve run on the loop's blocking-I/O worker (<see cref="EventLoop.IoWorker"/>) and
-/// complete on the loop, in batches; elsewhere, or when the worker is full, they run on the
-/// thread pool through <see cref="RandomAccess"/>. The read and write paths allocate nothing of
-/// their own per request: writes hand back the worker's pooled task (or <see cref="RandomAccess"/>'s)
-/// as is, reads run on a pooled async state machine.
+/// in no particular order, as on a real disk. Writes made on an IoThread run on its write worker
+/// (<see cref="EventLoop.IoWorker"/>) and complete on the IoThread, in batches; other writes (or
+/// when the worker is full), flushes, and reads the page cache cannot serve run on the thread pool
+/// through <see cref="RandomAccess"/>. The read and write paths allocate nothing of their own per
+/// request: writes hand back the worker's pooled task (or <see cref="RandomAccess"/>'s) as is,
+/// reads run on a pooled async state machine.
 ///
 /// Durability: writes go to the page cache (QEMU's cache=writeback). <see cref="FlushAsync"/> is
 /// fdatasync; a write with <c>fua</c> completes only after the data and a following fdatasync did
@@ -126,13 +126,7 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         {
             return fua ? FlushAsync(cancellationToken) : default;
         }
-        if (fua)
-        {
-            return WriteFuaAsync(offset, data, cancellationToken);
-        }
-        return WorkerOfThisThread() is { } worker && worker.TryWrite(_handle, data, offset, _subject, out var write)
-            ? write
-            : RandomAccess.WriteAsync(_handle, data, offset, cancellationToken);
+        return fua ? WriteFuaAsync(offset, data, cancellationToken) : WriteCoreAsync(offset, data, cancellationToken);
     }
 
     /// <summary>
@@ -175,18 +169,10 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         return true;
     }
 
-    /// <summary>Makes every completed write durable (fdatasync): on the IoThread's worker, else on a thread-pool thread.</summary>
+    /// <summary>Makes every completed write durable (fdatasync), on a thread-pool thread.</summary>
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
-        if (WorkerOfThisThread() is { } worker)
-        {
-            ThrowIfFlushFailedBefore();
-            if (worker.TryDataSync(_handle, out var sync))
-            {
-                return DataSyncCompletedAsync(sync);
-            }
-        }
         return new ValueTask(Task.Factory.StartNew(s_dataSync, this, cancellationToken, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default));
     }
 
@@ -261,23 +247,9 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
 
     public override string ToString() => $"image '{Name}' ({Access}, {Length} bytes)";
 
-    /// <summary>The blocking-I/O worker of the IoThread running this code; null off the IoThreads.</summary>
-    private static IoWorker? WorkerOfThisThread() => EventLoop.Current?.IoWorker;
-
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadCoreAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        if (WorkerOfThisThread() is { } worker && worker.TryRead(_handle, buffer, offset, out var workerRead))
-        {
-            var result = await workerRead.ConfigureAwait(false);
-            if (result < 0)
-            {
-                throw new IOException($"{_subject}: read of {buffer.Length} bytes at {offset} failed: {Libc.Describe(-result)}");
-            }
-            // End of file inside the image: the rest is a hole.
-            buffer.Span[result..].Clear();
-            return;
-        }
         var done = 0;
         while (done < buffer.Length)
         {
@@ -292,26 +264,17 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>On the IoThread's write worker when this runs on an IoThread and the worker has room; else on the thread pool.</summary>
+    private ValueTask WriteCoreAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        EventLoop.Current?.IoWorker is { } worker && worker.TryWrite(_handle, data, offset, _subject, out var write)
+            ? write
+            : RandomAccess.WriteAsync(_handle, data, offset, cancellationToken);
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteFuaAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        var write = WorkerOfThisThread() is { } worker && worker.TryWrite(_handle, data, offset, _subject, out var workerWrite)
-            ? workerWrite
-            : RandomAccess.WriteAsync(_handle, data, offset, cancellationToken);
-        await write.ConfigureAwait(false);
-        // A worker's write completes on the loop, so the flush takes the worker too.
+        await WriteCoreAsync(offset, data, cancellationToken).ConfigureAwait(false);
         await FlushAsync(CancellationToken.None).ConfigureAwait(false);
-    }
-
-    /// <summary>The worker's fdatasync answered: its failure is remembered, as <see cref="DataSync"/> does.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask DataSyncCompletedAsync(ValueTask<int> sync)
-    {
-        var result = await sync.ConfigureAwait(false);
-        if (result < 0)
-        {
-            ThrowFlushFailed(-result);
-        }
     }
 
     private async ValueTask ZeroCoreAsync(long offset, long length, int firstMode, CancellationToken cancellationToken)
@@ -368,28 +331,17 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
 
     private void DataSync()
     {
-        ThrowIfFlushFailedBefore();
-        var errno = Libc.Fdatasync(_handle);
-        if (errno != 0)
-        {
-            ThrowFlushFailed(errno);
-        }
-    }
-
-    private void ThrowIfFlushFailedBefore()
-    {
         var earlier = Volatile.Read(ref _flushErrno);
         if (earlier != 0)
         {
             throw new IOException($"Image '{Name}': an earlier flush failed ({Libc.Describe(earlier)}); written data may be lost, so no later flush can succeed");
         }
-    }
-
-    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
-    private void ThrowFlushFailed(int errno)
-    {
-        Interlocked.CompareExchange(ref _flushErrno, errno, 0);
-        throw new IOException($"Image '{Name}': fdatasync failed: {Libc.Describe(errno)}");
+        var errno = Libc.Fdatasync(_handle);
+        if (errno != 0)
+        {
+            Interlocked.CompareExchange(ref _flushErrno, errno, 0);
+            throw new IOException($"Image '{Name}': fdatasync failed: {Libc.Describe(errno)}");
+        }
     }
 
     private void CheckRange(long offset, long length)

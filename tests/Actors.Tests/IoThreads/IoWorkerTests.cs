@@ -5,7 +5,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Actors.Tests.IoThreads;
 
 /// <summary>
-/// An event loop's blocking-I/O worker (<see cref="IoWorker"/>): requests made on the loop complete
+/// An event loop's write worker (<see cref="IoWorker"/>): writes made on the loop complete
 /// on it, with their awaiters resumed inline; failures carry the errno; a full worker refuses
 /// instead of queueing without end; a loop that stops completes what is in flight.
 /// </summary>
@@ -31,29 +31,6 @@ public sealed class IoWorkerTests : TestKit, IDisposable
 
         Assert.True(resumedOnLoop);
         Assert.Equal(data, File.ReadAllBytes(Path.Combine(_dir, "a.img"))[4096..]);
-    }
-
-    [Fact]
-    public async Task A_read_returns_what_is_there_and_stops_short_at_the_end_of_the_file()
-    {
-        var data = Pattern(10000);
-        File.WriteAllBytes(Path.Combine(_dir, "r.img"), data);
-        using var file = OpenFile("r.img", FileAccess.Read);
-        var buffer = new byte[8192];
-
-        var (first, second) = await OnLoopAsync(async worker =>
-        {
-            Assert.True(worker.TryRead(file, buffer.AsMemory(0, 4096), 100, out var read));
-            var first = await read;
-            var copy = buffer[..4096];
-            Assert.True(worker.TryRead(file, buffer, 6000, out read));
-            return (first, (await read, copy));
-        });
-
-        Assert.Equal(4096, first);
-        Assert.Equal(data[100..4196], second.copy);
-        Assert.Equal(4000, second.Item1);
-        Assert.Equal(data[6000..], buffer[..4000]);
     }
 
     [Fact]
@@ -131,25 +108,6 @@ public sealed class IoWorkerTests : TestKit, IDisposable
         // The descriptor was opened for reading only: EBADF.
         Assert.StartsWith("image 'ro.img': write of 512 bytes at 0 failed:", failure.Message);
         Assert.EndsWith("(errno 9)", failure.Message);
-    }
-
-    [Fact]
-    public async Task A_data_sync_answers_zero_or_minus_the_errno()
-    {
-        using var file = OpenFile("s.img", FileAccess.ReadWrite);
-        using var device = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Write);
-
-        var (synced, refused) = await OnLoopAsync(async worker =>
-        {
-            Assert.True(worker.TryDataSync(file, out var sync));
-            var synced = await sync;
-            Assert.True(worker.TryDataSync(device, out sync));
-            return (synced, await sync);
-        });
-
-        Assert.Equal(0, synced);
-        // A character device without fsync: EINVAL.
-        Assert.Equal(-22, refused);
     }
 
     [Fact]

@@ -5,7 +5,7 @@ namespace Nodes.Tests.Disk;
 
 /// <summary>
 /// An image's requests made on an IoThread's loop, as a node makes them: they land, resume on the
-/// loop, and keep FUA and flush semantics, whether the loop's blocking-I/O worker serves them
+/// loop, and keep FUA and flush semantics, whether the loop's write worker serves the writes
 /// (<see cref="ImageFileOnIoWorkerTests"/>) or the .NET thread pool does (<see cref="ImageFileOnLoopWithoutIoWorkerTests"/>).
 /// </summary>
 public abstract class ImageFileOnIoThreadTests : IDisposable
@@ -95,7 +95,7 @@ public abstract class ImageFileOnIoThreadTests : IDisposable
             RandomAccess.SetLength(other, MiB + 8192);
         }
 
-        // Never-touched pages of a sparse file are not cached: these reads go past the cache.
+        // Never-touched pages of a sparse file are not cached: these reads go to the thread pool.
         var (hole, tail) = await OnLoopAsync(async () =>
         {
             var hole = ImageFileTests.Pattern(64 * 1024, seed: 1);
@@ -113,7 +113,7 @@ public abstract class ImageFileOnIoThreadTests : IDisposable
     protected Task<T> OnLoopAsync<T>(Func<Task<T>> work) => Loop.RunAsync(work).WaitAsync(TimeSpan.FromSeconds(30));
 }
 
-/// <summary>The loop's worker serves the requests.</summary>
+/// <summary>The loop's worker serves the writes.</summary>
 public sealed class ImageFileOnIoWorkerTests() : ImageFileOnIoThreadTests(ioWorker: true)
 {
     [Fact]
@@ -138,5 +138,5 @@ public sealed class ImageFileOnIoWorkerTests() : ImageFileOnIoThreadTests(ioWork
     }
 }
 
-/// <summary>The loop has no worker: the thread pool serves the requests, which resume on the loop all the same.</summary>
+/// <summary>The loop has no worker: the thread pool serves the writes, which resume on the loop all the same.</summary>
 public sealed class ImageFileOnLoopWithoutIoWorkerTests() : ImageFileOnIoThreadTests(ioWorker: false);
