@@ -63,9 +63,6 @@ internal sealed class FdPoller : IDisposable
         }
     }
 
-    /// <summary>The eventfd that wakes <see cref="Wait"/>; the loop's io_uring signals it at each completion.</summary>
-    public int WakeFd => _wake;
-
     /// <summary>True when some watch exists: each iteration then asks epoll, without waiting.</summary>
     public bool HasWatches => !_watches.IsEmpty;
 
