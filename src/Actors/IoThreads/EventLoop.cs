@@ -24,7 +24,10 @@ public sealed class EventLoop : IDisposable
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 10);
     private readonly FdPoller? _poller;
     private readonly ITimer _wakeTimer;
+    private readonly bool _ioWorkerAllowed;
     private Thread? _thread;
+    private IoWorker? _ioWorker;
+    private bool _ioWorkerClosed;
     private BottomHalf? _bottomHalvesHead;
     private BottomHalf? _bottomHalvesTail;
     private long _bottomHalfGeneration;
@@ -38,7 +41,8 @@ public sealed class EventLoop : IDisposable
     /// <param name="name">Names the thread and the dispatcher (<c>iothread-&lt;name&gt;</c>).</param>
     /// <param name="clock">The clock timers run on: real time, or a virtual clock in tests.</param>
     /// <param name="manual">No thread: the owner calls <see cref="RunOnce"/>.</param>
-    public EventLoop(string name, TimeProvider? clock = null, bool manual = false)
+    /// <param name="ioWorker">Whether the loop may start an <see cref="IoWorker"/> (false: file writes keep the .NET thread pool).</param>
+    public EventLoop(string name, TimeProvider? clock = null, bool manual = false, bool ioWorker = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         Name = name;
@@ -49,6 +53,7 @@ public sealed class EventLoop : IDisposable
         SynchronizationContext = new LoopSynchronizationContext(this);
         // On Linux the loop sleeps in epoll, so it can also watch descriptors (sockets) itself.
         _poller = FdPoller.IsSupported ? new FdPoller(name) : null;
+        _ioWorkerAllowed = ioWorker;
         _wakeTimer = Clock.CreateTimer(static state => ((EventLoop)state!).WakeTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (!manual)
         {
@@ -180,6 +185,24 @@ public sealed class EventLoop : IDisposable
     public FdWatch WatchFd(int fd) =>
         _poller?.Watch(fd, Name) ?? throw new PlatformNotSupportedException($"IoThread '{Name}' cannot watch descriptors on this platform.");
 
+    /// <summary>
+    /// The loop's file-write worker, started on first use: writes made here run on it and
+    /// complete here. Null when turned off for this loop and once the loop stopped. Loop
+    /// thread only.
+    /// </summary>
+    public IoWorker? IoWorker
+    {
+        get
+        {
+            AssertOnLoop();
+            if (_ioWorker is null && _ioWorkerAllowed && !_ioWorkerClosed && !_stopping)
+            {
+                _ioWorker = new IoWorker(this);
+            }
+            return _ioWorker;
+        }
+    }
+
     /// <summary>Creates a bottom half (any thread); it runs only when scheduled.</summary>
     public BottomHalf NewBottomHalf(Action callback, string name = "bh")
     {
@@ -265,6 +288,7 @@ public sealed class EventLoop : IDisposable
         Stop();
         if (_thread is null)
         {
+            CloseIoWorker();
             _poller?.FireAll();
             _poller?.Dispose();
         }
@@ -335,6 +359,7 @@ public sealed class EventLoop : IDisposable
         // here must not queue its next step to a loop that will never run it.
         SynchronizationContext.SetSynchronizationContext(null);
         t_current = null;
+        CloseIoWorker();
         _poller?.FireAll();
         _poller?.Dispose();
     }
@@ -351,6 +376,8 @@ public sealed class EventLoop : IDisposable
             }
             Volatile.Write(ref _notifyMe, 0);
             poller.Dispatch();
+            // The descriptors' callbacks ran outside an iteration: their writes go now.
+            _ioWorker?.Submit();
             return;
         }
         if (Interlocked.Exchange(ref _notified, 0) == 0 && !_stopping)
@@ -371,7 +398,31 @@ public sealed class EventLoop : IDisposable
         progress |= PollBottomHalves();
         progress |= RunDueTimers();
         progress |= PollDescriptors();
+        progress |= PollIoWorker();
         return progress;
+    }
+
+    /// <summary>
+    /// Completes the writes the worker handed back, then hands it every write this
+    /// iteration made, in one batch. Last, so that writes made by any step of the iteration
+    /// (the completions' awaiters included) leave in this one.
+    /// </summary>
+    private bool PollIoWorker()
+    {
+        if (_ioWorker is not { } worker)
+        {
+            return false;
+        }
+        var completed = worker.Reap();
+        worker.Submit();
+        return completed;
+    }
+
+    /// <summary>The loop stops: writes still in flight complete (their awaiters run here), then the worker's thread ends.</summary>
+    private void CloseIoWorker()
+    {
+        _ioWorkerClosed = true;
+        _ioWorker?.Dispose();
     }
 
     /// <summary>Runs the descriptor watches that are ready now, without waiting (only when some exist).</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Actors.IoThreads;
 using Microsoft.Win32.SafeHandles;
 
 namespace Nodes.Disk;
@@ -7,10 +8,13 @@ namespace Nodes.Disk;
 /// An open image on this host's disk: positional, asynchronous I/O on one file descriptor, plus
 /// the QEMU-compatible lock bytes that keep other writers out while it is open.
 ///
-/// Requests may run concurrently from any thread; each is independent (pread/pwrite on the thread
-/// pool through <see cref="RandomAccess"/>), so overlapping writes land in no particular order, as
-/// on a real disk. The read and write paths allocate nothing of their own per request: writes
-/// hand back <see cref="RandomAccess"/>'s task as is, reads run on a pooled async state machine.
+/// Requests may run concurrently from any thread; each is independent, so overlapping writes land
+/// in no particular order, as on a real disk. Writes made on an IoThread run on its write worker
+/// (<see cref="EventLoop.IoWorker"/>) and complete on the IoThread, in batches; other writes (or
+/// when the worker is full), flushes, and reads the page cache cannot serve run on the thread pool
+/// through <see cref="RandomAccess"/>. The read and write paths allocate nothing of their own per
+/// request: writes hand back the worker's pooled task (or <see cref="RandomAccess"/>'s) as is,
+/// reads run on a pooled async state machine.
 ///
 /// Durability: writes go to the page cache (QEMU's cache=writeback). <see cref="FlushAsync"/> is
 /// fdatasync; a write with <c>fua</c> completes only after the data and a following fdatasync did
@@ -30,6 +34,7 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
 
     private readonly DiskBackend _backend;
     private readonly SafeFileHandle _handle;
+    private readonly string _subject;
     private long _length;
     private int _closed;
     private int _flushErrno;
@@ -41,6 +46,7 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         _backend = backend;
         _handle = handle;
         Name = name;
+        _subject = $"Image '{name}'";
         Path = path;
         Options = options;
         IsLocked = locked;
@@ -120,9 +126,7 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         {
             return fua ? FlushAsync(cancellationToken) : default;
         }
-        return fua
-            ? WriteFuaAsync(offset, data, cancellationToken)
-            : RandomAccess.WriteAsync(_handle, data, offset, cancellationToken);
+        return fua ? WriteFuaAsync(offset, data, cancellationToken) : WriteCoreAsync(offset, data, cancellationToken);
     }
 
     /// <summary>
@@ -260,10 +264,16 @@ public sealed class ImageFile : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>On the IoThread's write worker when this runs on an IoThread and the worker has room; else on the thread pool.</summary>
+    private ValueTask WriteCoreAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        EventLoop.Current?.IoWorker is { } worker && worker.TryWrite(_handle, data, offset, _subject, out var write)
+            ? write
+            : RandomAccess.WriteAsync(_handle, data, offset, cancellationToken);
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteFuaAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        await RandomAccess.WriteAsync(_handle, data, offset, cancellationToken).ConfigureAwait(false);
+        await WriteCoreAsync(offset, data, cancellationToken).ConfigureAwait(false);
         await FlushAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
