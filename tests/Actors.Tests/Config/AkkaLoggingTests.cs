@@ -1,6 +1,7 @@
 using Actors.Config;
 using Akka.Event;
 using Microsoft.Extensions.Logging;
+using TestTools;
 using AkkaActorSystem = Akka.Actor.ActorSystem;
 using HoconConfig = Actors.Config.Config;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;

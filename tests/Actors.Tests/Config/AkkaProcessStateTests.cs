@@ -1,6 +1,7 @@
 using Actors.Config;
 using Akka.Event;
 using Microsoft.Extensions.Logging;
+using TestTools;
 using HoconConfig = Actors.Config.Config;
 
 namespace Actors.Tests.Config;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Nodes.Drivers;
 using Nodes.Graph;
+using TestTools;
 using static Nodes.Nbd.NbdProtocol;
 
 namespace Host.Tests.Nbd;
@@ -27,8 +28,8 @@ public sealed class NbdConnectionFaultTests
     [Fact]
     public async Task An_unexpected_exception_closes_that_connection_with_an_error_naming_the_client_and_the_others_go_on()
     {
-        var log = new RecordingLogger();
-        await using var nbd = await NbdHost.StartAsync(new NbdServerSettings(Logger: log), tcp: true);
+        var log = new MemoryLoggerProvider();
+        await using var nbd = await NbdHost.StartAsync(new NbdServerSettings(Logger: log.CreateLogger("nbd")), tcp: true);
         nbd.Fixture.Host.Runtime.Drivers.Register(DriverInfo.Protocol("x-sizeless"), s => new SizelessNode(s));
         await nbd.AddNodeAsync("sizeless0", "x-sizeless");
         await nbd.AddExportAsync("sizeless", "sizeless0");

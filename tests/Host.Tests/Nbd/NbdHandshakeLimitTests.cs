@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using Host.Nbd;
 using Microsoft.Extensions.Logging;
+using TestTools;
 using static Nodes.Nbd.NbdProtocol;
 
 namespace Host.Tests.Nbd;
@@ -20,8 +21,8 @@ public sealed class NbdHandshakeLimitTests
     [Fact]
     public async Task A_client_that_sends_nothing_is_closed_once_the_limit_passes_and_one_warning_names_it()
     {
-        var log = new RecordingLogger();
-        await using var nbd = await NbdHost.StartAsync(new NbdServerSettings(HandshakeLimit: OneSecond, Logger: log), tcp: true);
+        var log = new MemoryLoggerProvider();
+        await using var nbd = await NbdHost.StartAsync(new NbdServerSettings(HandshakeLimit: OneSecond, Logger: log.CreateLogger("nbd")), tcp: true);
         await using var silent = await RawNbdClient.ConnectAsync(nbd.Server.LocalEndPoint!);
         var client = silent.LocalEndPoint!.ToString()!;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Host.Tests.Nbd;
 using Nodes.Tls;
+using TestTools;
 using static Nodes.Nbd.NbdProtocol;
 
 namespace Host.Tests.NbdTls;
@@ -193,8 +194,8 @@ public sealed class NbdTlsServerTests(TlsPki pki) : IClassFixture<TlsPki>
     [NbdClientFact("openssl")]
     public async Task A_client_that_stalls_in_the_TLS_handshake_is_closed_once_the_handshake_limit_passes()
     {
-        var log = new RecordingLogger();
-        await using var nbd = await NbdHost.StartAsync(new NbdServerSettings(ServerCreds(), new Host.Nbd.NbdHandshakeLimit(1), log));
+        var log = new MemoryLoggerProvider();
+        await using var nbd = await NbdHost.StartAsync(new NbdServerSettings(ServerCreds(), new Host.Nbd.NbdHandshakeLimit(1), log.CreateLogger("nbd")));
         await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
         await client.SendClientFlagsAsync();
         var ack = (await client.OptionAsync(OptStartTls, []))[^1].Type;

@@ -1,17 +1,18 @@
 using Microsoft.Extensions.Logging;
 
-namespace Actors.Tests.Config;
+namespace TestTools;
 
 /// <summary>One log entry as Microsoft.Extensions.Logging received it.</summary>
 public sealed record LogEntry(string Category, LogLevel Level, string Message, Exception? Exception);
 
 /// <summary>
 /// Keeps every entry logged through it, so a test can wait for the entry it expects (Akka logs
-/// through an actor, so an entry arrives a little after the call that logged it).
+/// through an actor, and an NBD connection logs why it ended after its socket closed, so an
+/// entry may arrive a little after what the test saw).
 /// </summary>
 public sealed class MemoryLoggerProvider : ILoggerProvider
 {
-    private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(20);
     private readonly Lock _lock = new();
     private readonly List<LogEntry> _entries = [];
     private readonly List<(Func<LogEntry, bool> Match, TaskCompletionSource<LogEntry> Found)> _waiters = [];
@@ -28,7 +29,7 @@ public sealed class MemoryLoggerProvider : ILoggerProvider
         }
     }
 
-    /// <summary>The first entry that matches, waiting up to 10 s for it to be logged.</summary>
+    /// <summary>The first entry that matches, waiting up to 20 s for it to be logged.</summary>
     public Task<LogEntry> WaitForAsync(Func<LogEntry, bool> match)
     {
         var found = new TaskCompletionSource<LogEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
