@@ -71,6 +71,7 @@ public static class NbdProtocol
         CmdFlush => "NBD_CMD_FLUSH",
         CmdTrim => "NBD_CMD_TRIM",
         CmdWriteZeroes => "NBD_CMD_WRITE_ZEROES",
+        CmdBlockStatus => "NBD_CMD_BLOCK_STATUS",
         _ => $"NBD command {type}",
     };
 

@@ -4,23 +4,13 @@ using Akka.Actor;
 using Actors.GraphLock;
 using Host.Nbd;
 using Nodes.Commands;
+using static Nodes.Nbd.NbdProtocol;
 
 namespace Host.Tests.Nbd;
 
 /// <summary>What real clients never send, answered in NBD's terms at the edge, with the server staying up.</summary>
 public sealed class NbdEdgeTests
 {
-    private const ushort Read = 0;
-    private const ushort Write = 1;
-    private const ushort Flush = 3;
-    private const ushort Trim = 4;
-    private const ushort WriteZeroes = 6;
-    private const uint EPerm = 1;
-    private const uint EInval = 22;
-    private const uint ENoSpc = 28;
-    private const uint EShutdown = 108;
-    private const uint RepErrTooBig = 0x80000009;
-
     [Fact]
     public async Task A_write_to_a_read_only_export_gets_EPERM_and_the_stream_stays_in_sync()
     {
@@ -29,11 +19,11 @@ public sealed class NbdEdgeTests
         await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
         var flags = await client.GoAsync("ro0");
 
-        await client.SendRequestAsync(Write, handle: 1, offset: 0, length: 512, payload: new byte[512]);
-        await client.SendRequestAsync(Trim, handle: 2, offset: 0, length: 512);
+        await client.SendRequestAsync(CmdWrite, handle: 1, offset: 0, length: 512, payload: new byte[512]);
+        await client.SendRequestAsync(CmdTrim, handle: 2, offset: 0, length: 512);
         var write = await client.ReadReplyAsync();
         var trim = await client.ReadReplyAsync();
-        await client.SendRequestAsync(Read, handle: 3, offset: 0, length: 512);
+        await client.SendRequestAsync(CmdRead, handle: 3, offset: 0, length: 512);
         var read = await client.ReadReplyAsync();
 
         Assert.Equal(2, flags & 2); // NBD_FLAG_READ_ONLY
@@ -52,13 +42,13 @@ public sealed class NbdEdgeTests
         await client.GoAsync("disk0");
         const uint oversized = (32 << 20) + 1;
 
-        await client.SendRequestAsync(Read, handle: 1, offset: (1 << 20) - 100, length: 200);
+        await client.SendRequestAsync(CmdRead, handle: 1, offset: (1 << 20) - 100, length: 200);
         Assert.Equal((EInval, 1ul), await client.ReadReplyAsync());
-        await client.SendRequestAsync(Write, handle: 2, offset: 0, length: oversized, payload: new byte[oversized]);
+        await client.SendRequestAsync(CmdWrite, handle: 2, offset: 0, length: oversized, payload: new byte[oversized]);
         Assert.Equal((EInval, 2ul), await client.ReadReplyAsync());
-        await client.SendRequestAsync(Write, handle: 3, offset: 0, length: 4, payload: [1, 2, 3, 4]);
+        await client.SendRequestAsync(CmdWrite, handle: 3, offset: 0, length: 4, payload: [1, 2, 3, 4]);
         Assert.Equal((0u, 3ul), await client.ReadReplyAsync());
-        await client.SendRequestAsync(Read, handle: 4, offset: 0, length: 4);
+        await client.SendRequestAsync(CmdRead, handle: 4, offset: 0, length: 4);
 
         Assert.Equal((0u, 4ul), await client.ReadReplyAsync());
         Assert.Equal([1, 2, 3, 4], await client.ReadAsync(4));
@@ -77,11 +67,11 @@ public sealed class NbdEdgeTests
         await readOnly.GoAsync("ro0");
         const ulong huge = 1UL << 63;
 
-        await client.SendRequestAsync(Write, handle: 1, offset: (1 << 20) - 2, length: 4, payload: [1, 2, 3, 4]);
-        await client.SendRequestAsync(WriteZeroes, handle: 2, offset: huge, length: 512);
-        await client.SendRequestAsync(Read, handle: 3, offset: huge, length: 512);
-        await client.SendRequestAsync(Trim, handle: 4, offset: 1 << 20, length: 1);
-        await readOnly.SendRequestAsync(Write, handle: 5, offset: huge, length: 4, payload: [1, 2, 3, 4]);
+        await client.SendRequestAsync(CmdWrite, handle: 1, offset: (1 << 20) - 2, length: 4, payload: [1, 2, 3, 4]);
+        await client.SendRequestAsync(CmdWriteZeroes, handle: 2, offset: huge, length: 512);
+        await client.SendRequestAsync(CmdRead, handle: 3, offset: huge, length: 512);
+        await client.SendRequestAsync(CmdTrim, handle: 4, offset: 1 << 20, length: 1);
+        await readOnly.SendRequestAsync(CmdWrite, handle: 5, offset: huge, length: 4, payload: [1, 2, 3, 4]);
         var replies = new[] { await client.ReadReplyAsync(), await client.ReadReplyAsync(), await client.ReadReplyAsync(), await client.ReadReplyAsync() };
 
         Assert.Equal([(ENoSpc, 1ul), (ENoSpc, 2ul), (EInval, 3ul), (EInval, 4ul)], replies.OrderBy(r => r.Handle));
@@ -98,18 +88,18 @@ public sealed class NbdEdgeTests
         await client.GoAsync("disk0");
         const ushort fua = 1, noHole = 2, df = 4, reqOne = 8, fastZero = 16;
 
-        await client.SendRequestAsync(Read, handle: 1, offset: 0, length: 4, flags: df); // no structured replies
-        await client.SendRequestAsync(Write, handle: 2, offset: 0, length: 4, payload: [9, 9, 9, 9], flags: reqOne);
-        await client.SendRequestAsync(WriteZeroes, handle: 3, offset: 0, length: 4, flags: fastZero); // not offered
-        await client.SendRequestAsync(Flush, handle: 4, offset: 0, length: 0, flags: 1 << 9);
-        await client.SendRequestAsync(Trim, handle: 5, offset: 0, length: 4, flags: noHole);
-        await client.SendRequestAsync(WriteZeroes, handle: 6, offset: 4, length: 4, flags: noHole | fua);
+        await client.SendRequestAsync(CmdRead, handle: 1, offset: 0, length: 4, flags: df); // no structured replies
+        await client.SendRequestAsync(CmdWrite, handle: 2, offset: 0, length: 4, payload: [9, 9, 9, 9], flags: reqOne);
+        await client.SendRequestAsync(CmdWriteZeroes, handle: 3, offset: 0, length: 4, flags: fastZero); // not offered
+        await client.SendRequestAsync(CmdFlush, handle: 4, offset: 0, length: 0, flags: 1 << 9);
+        await client.SendRequestAsync(CmdTrim, handle: 5, offset: 0, length: 4, flags: noHole);
+        await client.SendRequestAsync(CmdWriteZeroes, handle: 6, offset: 4, length: 4, flags: noHole | fua);
         var replies = new List<(uint Error, ulong Handle)>();
         for (var i = 0; i < 6; i++)
         {
             replies.Add(await client.ReadReplyAsync());
         }
-        await client.SendRequestAsync(Read, handle: 7, offset: 0, length: 4, flags: fua);
+        await client.SendRequestAsync(CmdRead, handle: 7, offset: 0, length: 4, flags: fua);
 
         Assert.Equal([(EInval, 1ul), (EInval, 2ul), (EInval, 3ul), (EInval, 4ul), (EInval, 5ul), (0u, 6ul)], replies.OrderBy(r => r.Handle));
         Assert.Equal((0u, 7ul), await client.ReadReplyAsync());
@@ -128,7 +118,7 @@ public sealed class NbdEdgeTests
         {
             var payload = new byte[4096];
             BinaryPrimitives.WriteUInt64BigEndian(payload, i);
-            await client.SendRequestAsync(Write, handle: i, offset: i * 4096, length: 4096, payload: payload);
+            await client.SendRequestAsync(CmdWrite, handle: i, offset: i * 4096, length: 4096, payload: payload);
         }
         var handles = new List<ulong>();
         for (var i = 0; i < 200; i++)
@@ -150,14 +140,14 @@ public sealed class NbdEdgeTests
         await vanishing.GoAsync("disk0");
         for (ulong i = 0; i < 64; i++)
         {
-            await vanishing.SendRequestAsync(Read, handle: i, offset: 0, length: 65536);
+            await vanishing.SendRequestAsync(CmdRead, handle: i, offset: 0, length: 65536);
         }
         vanishing.Abort();
         await vanishing.DisposeAsync();
 
         await using var other = await RawNbdClient.ConnectAsync(nbd.SocketPath);
         await other.GoAsync("disk0");
-        await other.SendRequestAsync(Read, handle: 7, offset: 0, length: 16);
+        await other.SendRequestAsync(CmdRead, handle: 7, offset: 0, length: 16);
 
         Assert.Equal((0u, 7ul), await other.ReadReplyAsync());
     }
@@ -173,11 +163,11 @@ public sealed class NbdEdgeTests
 
         await nbd.Fixture.Host.Graph.Ask<WriteCompleted>(new RemoveExport("disk0-export"), NbdHost.Timeout);
         await nbd.Fixture.Host.Graph.Ask<WriteCompleted>(new DeleteNode("disk0-file"), NbdHost.Timeout);
-        await client.SendRequestAsync(Read, handle: 1, offset: 0, length: 16);
+        await client.SendRequestAsync(CmdRead, handle: 1, offset: 0, length: 16);
         var afterRemoval = await client.ReadReplyAsync();
         await using var other = await RawNbdClient.ConnectAsync(nbd.SocketPath);
         await other.GoAsync("disk1");
-        await other.SendRequestAsync(Read, handle: 2, offset: 0, length: 16);
+        await other.SendRequestAsync(CmdRead, handle: 2, offset: 0, length: 16);
 
         Assert.Equal((EShutdown, 1ul), afterRemoval);
         Assert.Equal((0u, 2ul), await other.ReadReplyAsync());
@@ -192,7 +182,7 @@ public sealed class NbdEdgeTests
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GoAsync("nope"));
         await client.GoAgainAsync("disk0");
-        await client.SendRequestAsync(Read, handle: 1, offset: 0, length: 16);
+        await client.SendRequestAsync(CmdRead, handle: 1, offset: 0, length: 16);
 
         Assert.Contains("0x80000006", error.Message);
         Assert.Equal((0u, 1ul), await client.ReadReplyAsync());
@@ -255,7 +245,7 @@ public sealed class NbdEdgeTests
 
         await using var other = await RawNbdClient.ConnectAsync(nbd.SocketPath);
         await other.GoAsync("disk0");
-        await other.SendRequestAsync(Read, handle: 1, offset: 0, length: 16);
+        await other.SendRequestAsync(CmdRead, handle: 1, offset: 0, length: 16);
         var otherRead = await other.ReadReplyAsync();
         await stalled.WriteAsync(go[22..]);
 
@@ -309,11 +299,11 @@ public sealed class NbdEdgeTests
         await client.GoAsync("disk0");
         const uint past32MiB = 40 << 20;
 
-        await client.SendRequestAsync(Write, handle: 1, offset: past32MiB - 4, length: 8, payload: [1, 2, 3, 4, 5, 6, 7, 8]);
+        await client.SendRequestAsync(CmdWrite, handle: 1, offset: past32MiB - 4, length: 8, payload: [1, 2, 3, 4, 5, 6, 7, 8]);
         Assert.Equal((0u, 1ul), await client.ReadReplyAsync());
-        await client.SendRequestAsync(WriteZeroes, handle: 2, offset: 0, length: past32MiB, flags: 2); // NO_HOLE
+        await client.SendRequestAsync(CmdWriteZeroes, handle: 2, offset: 0, length: past32MiB, flags: 2); // NO_HOLE
         Assert.Equal((0u, 2ul), await client.ReadReplyAsync());
-        await client.SendRequestAsync(Read, handle: 3, offset: past32MiB - 4, length: 8);
+        await client.SendRequestAsync(CmdRead, handle: 3, offset: past32MiB - 4, length: 8);
 
         Assert.Equal((0u, 3ul), await client.ReadReplyAsync());
         Assert.Equal([0, 0, 0, 0, 5, 6, 7, 8], await client.ReadAsync(8));
@@ -334,7 +324,7 @@ public sealed class NbdEdgeTests
 
         await client.WriteAsync(option);
         var answer = await client.ReadAsync(10); // NO_ZEROES: no 124 bytes of padding
-        await client.SendRequestAsync(Read, handle: 1, offset: 0, length: 16);
+        await client.SendRequestAsync(CmdRead, handle: 1, offset: 0, length: 16);
 
         Assert.Equal(1ul << 20, BinaryPrimitives.ReadUInt64BigEndian(answer));
         Assert.Equal(0, BinaryPrimitives.ReadUInt16BigEndian(answer.AsSpan(8)) & 2); // writable

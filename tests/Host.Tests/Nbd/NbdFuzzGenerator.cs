@@ -317,16 +317,4 @@ public sealed partial class NbdFuzzGenerator
         OptSetMetaContext => "NBD_OPT_SET_META_CONTEXT",
         _ => $"option {option}",
     };
-
-    public static string CommandName(ushort command) => command switch
-    {
-        CmdRead => "READ",
-        CmdWrite => "WRITE",
-        CmdDisc => "DISC",
-        CmdFlush => "FLUSH",
-        CmdTrim => "TRIM",
-        CmdWriteZeroes => "WRITE_ZEROES",
-        CmdBlockStatus => "BLOCK_STATUS",
-        _ => $"command {command}",
-    };
 }

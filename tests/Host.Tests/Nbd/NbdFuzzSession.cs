@@ -199,7 +199,7 @@ public sealed class NbdFuzzSession : IAsyncDisposable
         }
         var reply = _replies[expect.Handle];
         var request = _requests[expect.Handle];
-        var name = NbdFuzzGenerator.CommandName(request.Command);
+        var name = CommandName(request.Command);
         Check(expect.Errors.Contains(reply.Error), $"{name} answered {ErrorName(reply.Error)}{(reply.Message is { } m ? $" \"{m}\"" : "")}, expected {string.Join(" or ", expect.Errors.Select(ErrorName))}");
         if (reply.Error == 0 && expect.Data is { } data)
         {
@@ -238,7 +238,7 @@ public sealed class NbdFuzzSession : IAsyncDisposable
         Check(!reply.Done, $"a chunk for handle {handle} after its last one");
         if (type is ReplyTypeOffsetData or ReplyTypeOffsetHole && reply.Data.Length == 0)
         {
-            Check(requestOf.Command == CmdRead && requestOf.Length <= MaxPayload, $"data for {NbdFuzzGenerator.CommandName(requestOf.Command)} of {requestOf.Length} bytes");
+            Check(requestOf.Command == CmdRead && requestOf.Length <= MaxPayload, $"data for {CommandName(requestOf.Command)} of {requestOf.Length} bytes");
             reply = reply with { Data = new byte[requestOf.Length] };
         }
         switch (type)
@@ -268,7 +268,7 @@ public sealed class NbdFuzzSession : IAsyncDisposable
                 Check(reply.Error != 0, "an error chunk with error 0");
                 break;
             default:
-                throw new Mismatch($"a chunk of type {type} for {NbdFuzzGenerator.CommandName(requestOf.Command)}");
+                throw new Mismatch($"a chunk of type {type} for {CommandName(requestOf.Command)}");
         }
         _replies[handle] = reply with { Done = (flags & ReplyFlagDone) != 0 };
     }
@@ -339,7 +339,7 @@ public sealed class NbdFuzzSession : IAsyncDisposable
     private static string Describe(Step step) => step switch
     {
         Step.Send send => $"send {send.Bytes.Length} bytes",
-        Step.Request r => $"{NbdFuzzGenerator.CommandName(r.Command)} handle {r.Handle} flags 0x{r.Flags:x4} at {r.Offset}+{r.Length}",
+        Step.Request r => $"{CommandName(r.Command)} handle {r.Handle} flags 0x{r.Flags:x4} at {r.Offset}+{r.Length}",
         Step.ExpectOption o => $"expect {string.Join(" or ", o.Finals.Select(ReplyName))} to {NbdFuzzGenerator.OptionName(o.Option)}",
         Step.ExpectReply r => $"expect {string.Join(" or ", r.Errors.Select(ErrorName))} for handle {r.Handle}",
         Step.ExpectClose => "expect the server to close",

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using static Nodes.Nbd.NbdProtocol;
 
 namespace Host.Tests.Nbd;
 
@@ -10,23 +11,6 @@ namespace Host.Tests.Nbd;
 /// </summary>
 public sealed class NbdStructuredReplyTests
 {
-    private const ushort Read = 0;
-    private const ushort Write = 1;
-    private const ushort BlockStatus = 7;
-    private const ushort FlagDf = 1 << 2;
-    private const ushort FlagReqOne = 1 << 3;
-    private const ushort Done = 1;
-    private const ushort OffsetData = 1;
-    private const ushort OffsetHole = 2;
-    private const ushort StatusChunk = 5;
-    private const ushort ErrorChunk = 0x8001;
-    private const uint OptStructuredReply = 8;
-    private const uint OptListMetaContext = 9;
-    private const uint OptSetMetaContext = 10;
-    private const uint RepAck = 1;
-    private const uint RepMetaContext = 4;
-    private const uint RepErrInvalid = 0x80000003;
-    private const uint EInval = 22;
     private const int K64 = 64 << 10;
 
     /// <summary>A 256 KiB export whose file holds data only at 64k-128k (written through the export).</summary>
@@ -37,7 +21,7 @@ public sealed class NbdStructuredReplyTests
         await using (var writer = await RawNbdClient.ConnectAsync(nbd.SocketPath))
         {
             await writer.GoAsync("disk0");
-            await writer.SendRequestAsync(Write, handle: 1, offset: K64, length: K64, payload: [.. Enumerable.Repeat((byte)0x5a, K64)]);
+            await writer.SendRequestAsync(CmdWrite, handle: 1, offset: K64, length: K64, payload: [.. Enumerable.Repeat((byte)0x5a, K64)]);
             Assert.Equal((0u, 1ul), await writer.ReadReplyAsync());
         }
         var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
@@ -58,12 +42,12 @@ public sealed class NbdStructuredReplyTests
         await using var _ = nbd;
         await using var __ = client;
 
-        await client.SendRequestAsync(Read, handle: 9, offset: 0, length: 4 * K64);
+        await client.SendRequestAsync(CmdRead, handle: 9, offset: 0, length: 4 * K64);
         var chunks = new[] { await client.ReadChunkAsync(), await client.ReadChunkAsync(), await client.ReadChunkAsync() };
 
         Assert.All(chunks, c => Assert.Equal(9ul, c.Handle));
-        Assert.Equal([OffsetHole, OffsetData, OffsetHole], chunks.Select(c => c.Type));
-        Assert.Equal([0, 0, Done], chunks.Select(c => c.Flags));
+        Assert.Equal([ReplyTypeOffsetHole, ReplyTypeOffsetData, ReplyTypeOffsetHole], chunks.Select(c => c.Type));
+        Assert.Equal([0, 0, ReplyFlagDone], chunks.Select(c => c.Flags));
         Assert.Equal((0ul, (uint)K64), Hole(chunks[0].Payload));
         Assert.Equal((ulong)K64, BinaryPrimitives.ReadUInt64BigEndian(chunks[1].Payload));
         Assert.All(chunks[1].Payload.AsSpan(8).ToArray(), b => Assert.Equal(0x5a, b));
@@ -78,10 +62,10 @@ public sealed class NbdStructuredReplyTests
         await using var _ = nbd;
         await using var __ = client;
 
-        await client.SendRequestAsync(Read, handle: 3, offset: 0, length: 2 * K64, flags: FlagDf);
+        await client.SendRequestAsync(CmdRead, handle: 3, offset: 0, length: 2 * K64, flags: CmdFlagDf);
         var chunk = await client.ReadChunkAsync();
 
-        Assert.Equal((Done, OffsetData, 3ul), (chunk.Flags, chunk.Type, chunk.Handle));
+        Assert.Equal((ReplyFlagDone, ReplyTypeOffsetData, 3ul), (chunk.Flags, chunk.Type, chunk.Handle));
         Assert.Equal(0ul, BinaryPrimitives.ReadUInt64BigEndian(chunk.Payload));
         Assert.All(chunk.Payload.AsSpan(8, K64).ToArray(), b => Assert.Equal(0, b));
         Assert.All(chunk.Payload.AsSpan(8 + K64).ToArray(), b => Assert.Equal(0x5a, b));
@@ -94,16 +78,16 @@ public sealed class NbdStructuredReplyTests
         await using var _ = nbd;
         await using var __ = client;
 
-        await client.SendRequestAsync(Read, handle: 1, offset: 4 * K64 - 10, length: 20);
+        await client.SendRequestAsync(CmdRead, handle: 1, offset: 4 * K64 - 10, length: 20);
         var error = await client.ReadChunkAsync();
-        await client.SendRequestAsync(Read, handle: 2, offset: K64, length: 4, flags: FlagDf);
+        await client.SendRequestAsync(CmdRead, handle: 2, offset: K64, length: 4, flags: CmdFlagDf);
         var next = await client.ReadChunkAsync();
 
-        Assert.Equal((Done, ErrorChunk, 1ul), (error.Flags, error.Type, error.Handle));
+        Assert.Equal((ReplyFlagDone, ReplyTypeError, 1ul), (error.Flags, error.Type, error.Handle));
         Assert.Equal(EInval, BinaryPrimitives.ReadUInt32BigEndian(error.Payload));
         var message = Encoding.UTF8.GetString(error.Payload.AsSpan(6, BinaryPrimitives.ReadUInt16BigEndian(error.Payload.AsSpan(4))));
         Assert.Contains("outside the export", message);
-        Assert.Equal((OffsetData, 2ul), (next.Type, next.Handle));
+        Assert.Equal((ReplyTypeOffsetData, 2ul), (next.Type, next.Handle));
         Assert.Equal([0x5a, 0x5a, 0x5a, 0x5a], next.Payload.AsSpan(8).ToArray());
     }
 
@@ -114,16 +98,16 @@ public sealed class NbdStructuredReplyTests
         await using var _ = nbd;
         await using var __ = client;
 
-        await client.SendRequestAsync(BlockStatus, handle: 4, offset: 0, length: 4 * K64);
+        await client.SendRequestAsync(CmdBlockStatus, handle: 4, offset: 0, length: 4 * K64);
         var allocation = await client.ReadChunkAsync();
         var depth = await client.ReadChunkAsync();
-        await client.SendRequestAsync(BlockStatus, handle: 5, offset: K64 / 2, length: 3 * K64, flags: FlagReqOne);
+        await client.SendRequestAsync(CmdBlockStatus, handle: 5, offset: K64 / 2, length: 3 * K64, flags: CmdFlagReqOne);
         var first = await client.ReadChunkAsync();
         var firstDepth = await client.ReadChunkAsync();
 
-        Assert.Equal((0, StatusChunk), (allocation.Flags, allocation.Type));
+        Assert.Equal((0, ReplyTypeBlockStatus), (allocation.Flags, allocation.Type));
         Assert.Equal([(K64, 3u), (K64, 0u), (2 * K64, 3u)], Descriptors(allocation.Payload)); // hole|zero, data, hole|zero
-        Assert.Equal((Done, StatusChunk), (depth.Flags, depth.Type));
+        Assert.Equal((ReplyFlagDone, ReplyTypeBlockStatus), (depth.Flags, depth.Type));
         Assert.Equal([(4 * K64, 1u)], Descriptors(depth.Payload)); // all of it the file's own
         Assert.NotEqual(BinaryPrimitives.ReadUInt32BigEndian(allocation.Payload), BinaryPrimitives.ReadUInt32BigEndian(depth.Payload));
         Assert.Equal([(K64 / 2, 3u)], Descriptors(first.Payload));
@@ -142,21 +126,21 @@ public sealed class NbdStructuredReplyTests
         var set = await client.OptionAsync(OptSetMetaContext, RawNbdClient.MetaContextData("disk1", "base:allocation"));
         await client.GoAgainAsync("disk0");
 
-        await client.SendRequestAsync(BlockStatus, handle: 1, offset: 0, length: K64);
+        await client.SendRequestAsync(CmdBlockStatus, handle: 1, offset: 0, length: K64);
         var otherExport = await client.ReadChunkAsync();
 
         Assert.Equal([RepMetaContext, RepAck], set.Select(r => r.Type));
-        Assert.Equal((ErrorChunk, EInval), (otherExport.Type, BinaryPrimitives.ReadUInt32BigEndian(otherExport.Payload)));
+        Assert.Equal((ReplyTypeError, EInval), (otherExport.Type, BinaryPrimitives.ReadUInt32BigEndian(otherExport.Payload)));
 
         await using var selected = await RawNbdClient.ConnectAsync(nbd.SocketPath);
         await selected.SendClientFlagsAsync();
         await selected.OptionAsync(OptStructuredReply, []);
         await selected.OptionAsync(OptSetMetaContext, RawNbdClient.MetaContextData("disk0", "base:allocation"));
         await selected.GoAgainAsync("disk0");
-        await selected.SendRequestAsync(BlockStatus, handle: 2, offset: 0, length: 0);
+        await selected.SendRequestAsync(CmdBlockStatus, handle: 2, offset: 0, length: 0);
         var empty = await selected.ReadChunkAsync();
 
-        Assert.Equal((ErrorChunk, EInval), (empty.Type, BinaryPrimitives.ReadUInt32BigEndian(empty.Payload)));
+        Assert.Equal((ReplyTypeError, EInval), (empty.Type, BinaryPrimitives.ReadUInt32BigEndian(empty.Payload)));
     }
 
     /// <summary>

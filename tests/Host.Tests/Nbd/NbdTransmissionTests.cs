@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Akka.Actor;
 using Actors.GraphLock;
 using Nodes.Commands;
+using static Nodes.Nbd.NbdProtocol;
 
 namespace Host.Tests.Nbd;
 
@@ -11,8 +12,6 @@ namespace Host.Tests.Nbd;
 /// </summary>
 public sealed class NbdTransmissionTests
 {
-    private const ushort Read = 0;
-    private const ushort Write = 1;
     private const int Block = 4096;
 
     /// <summary>
@@ -34,7 +33,7 @@ public sealed class NbdTransmissionTests
         {
             var request = burst.AsSpan(i * (28 + size), 28 + size);
             BinaryPrimitives.WriteUInt32BigEndian(request, 0x25609513);
-            BinaryPrimitives.WriteUInt16BigEndian(request[6..], Write);
+            BinaryPrimitives.WriteUInt16BigEndian(request[6..], CmdWrite);
             BinaryPrimitives.WriteUInt64BigEndian(request[8..], (ulong)i);
             BinaryPrimitives.WriteUInt64BigEndian(request[16..], (ulong)(i * size));
             BinaryPrimitives.WriteUInt32BigEndian(request[24..], size);
@@ -76,7 +75,7 @@ public sealed class NbdTransmissionTests
             {
                 var payload = new byte[Block];
                 BinaryPrimitives.WriteUInt64BigEndian(payload, handle);
-                await client.SendRequestAsync(Write, handle++, (ulong)(i * Block), Block, payload);
+                await client.SendRequestAsync(CmdWrite, handle++, (ulong)(i * Block), Block, payload);
             }
             await nbd.Fixture.Host.Graph.Ask<WriteCompleted>(new MoveNode("disk0-file", target), NbdHost.Timeout);
             for (var i = 0; i < 64; i++)
@@ -85,7 +84,7 @@ public sealed class NbdTransmissionTests
             }
         }
         await nbd.Fixture.Host.RemoveIoThreadAsync("io0", NbdHost.Timeout);
-        await client.SendRequestAsync(Read, handle, offset: 63 * Block, length: 8);
+        await client.SendRequestAsync(CmdRead, handle, offset: 63 * Block, length: 8);
         var reply = await client.ReadReplyAsync();
         var data = await client.ReadAsync(8);
 
@@ -105,14 +104,14 @@ public sealed class NbdTransmissionTests
         await nbd.Fixture.Host.Graph.Ask<WriteCompleted>(new MoveNode("disk0-file", "io1"), NbdHost.Timeout);
         await using var client = await RawNbdClient.ConnectAsync(nbd.SocketPath);
         await client.GoAsync("disk0");
-        await client.SendRequestAsync(Read, handle: 1, offset: 0, length: 8);
+        await client.SendRequestAsync(CmdRead, handle: 1, offset: 0, length: 8);
         Assert.Equal((0u, 1ul), await client.ReadReplyAsync());
         await client.ReadAsync(8);
 
         await nbd.Fixture.Host.Graph.Ask<WriteCompleted>(new RemoveExport("disk0-export"), NbdHost.Timeout);
         await nbd.Fixture.Host.Graph.Ask<WriteCompleted>(new MoveNode("disk0-file", "io0"), NbdHost.Timeout);
         await nbd.Fixture.Host.RemoveIoThreadAsync("io1", NbdHost.Timeout);
-        await client.SendRequestAsync(Read, handle: 2, offset: 0, length: 8);
+        await client.SendRequestAsync(CmdRead, handle: 2, offset: 0, length: 8);
 
         Assert.Equal((108u, 2ul), await client.ReadReplyAsync()); // NBD_ESHUTDOWN
     }
